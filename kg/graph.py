@@ -1,0 +1,633 @@
+"""``KnowledgeGraph``: the one query interface over the runtime graph.
+
+Every method that reads facts which change over time takes ``as_of`` (a ``datetime.date``;
+``None`` means today). Codes are looked up by their notation, case-insensitively.
+
+>>> kg = KnowledgeGraph.default()
+>>> kg.code("96368").title
+'Concurrent IV infusion'
+>>> [c.code for c in kg.valid_primaries("96375")]
+['96365', '96374', '96409', '96413']
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from kg.load import LoadResult, rdf_files
+from kg.model import (
+    Code,
+    Edge,
+    Guidance,
+    Modifier,
+    ModifierRule,
+    Mue,
+    Payer,
+    PaymentStatus,
+    RelatedCode,
+    RelationKind,
+    Relationship,
+    Release,
+    Source,
+    is_active,
+)
+from kg.snapshot import cached_load
+from kg.vocab import CK, local_name
+
+__all__ = ["KnowledgeGraph", "UnknownCodeError"]
+
+_RELATION_KINDS = frozenset(k.value for k in RelationKind)
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class UnknownCodeError(KeyError):
+    """A code notation the graph does not hold."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        shown = self.code if len(self.code) <= 20 else self.code[:20] + "…"
+        return f"unknown code {shown!r}"
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+class KnowledgeGraph:
+    """Lookups, traversal, as-of filtering and explained paths over a ``MultiDiGraph``.
+
+    Build one with :meth:`default` (the embedded graph plus optional release directories),
+    :meth:`from_layers` (explicit files) or :meth:`from_load_result`.
+    """
+
+    def __init__(self, result: LoadResult, layer_names: Sequence[str] = ("curated",)) -> None:
+        self.graph: nx.MultiDiGraph = result.graph
+        self.triples = result.triples
+        self.layer_names = tuple(layer_names)
+        self.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._codes: dict[str, str] = {}
+        self._of_type: dict[str, list[str]] = defaultdict(list)
+        self._search_index: dict[str, set[str]] = defaultdict(set)
+        self._code_cache: dict[str, Code] = {}
+        self._source_cache: dict[str, Source] = {}
+        self._index()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_layers(
+        cls, layers: Sequence[Sequence[Path]], layer_names: Sequence[str] | None = None, use_cache: bool = False
+    ) -> KnowledgeGraph:
+        """Load layered RDF files (layer 0 curated, later layers override).
+
+        Args:
+            layers: lists of RDF files, curated first.
+            layer_names: a name per layer, shown in :meth:`release`.
+            use_cache: read and write a compiled snapshot (see :mod:`kg.snapshot`).
+        """
+        names = layer_names or ["curated", *(f"layer-{i}" for i in range(1, len(layers)))]
+        return cls(cached_load(layers, use_cache=use_cache), names)
+
+    @classmethod
+    def default(cls, data_dirs: Sequence[Path] = (), use_cache: bool = False) -> KnowledgeGraph:
+        """The embedded graph, plus imported release directories in the order given.
+
+        Args:
+            data_dirs: directories of RDF files (e.g. written by ``codingkg import``).
+            use_cache: read and write a compiled snapshot (the server does).
+        """
+        from ontology import default_files
+
+        layers = [default_files(), *(rdf_files(Path(d)) for d in data_dirs)]
+        names = ["curated", *(Path(d).name for d in data_dirs)]
+        return cls.from_layers(layers, names, use_cache=use_cache)
+
+    def _index(self) -> None:
+        g = self.graph
+        for node, attrs in g.nodes(data=True):
+            for t in attrs.get("types", ()):
+                self._of_type[t].append(node)
+        for node in self._of_type[CK.Code]:
+            attrs = g.nodes[node]
+            notation = attrs.get("notation")
+            if notation is None:
+                continue
+            self._codes[str(notation).upper()] = node
+            words = [str(notation).lower()]
+            for field in ("prefLabel", "description", "altLabel"):
+                for text in _tuple(attrs.get(field)):
+                    words.extend(_tokens(str(text)))
+            for word in words:
+                self._search_index[word].add(node)
+
+    # ------------------------------------------------------------------ raw access
+    def nodes_of_type(self, class_iri: str) -> list[str]:
+        """IRIs of the nodes typed with ``class_iri``.
+
+        >>> len(KnowledgeGraph.default().nodes_of_type(CK.Payer))
+        3
+        """
+        return list(self._of_type.get(class_iri, ()))
+
+    def node(self, iri: str) -> dict[str, Any]:
+        """The attribute dict of a node (empty when absent)."""
+        return self.graph.nodes[iri] if iri in self.graph else {}
+
+    def code_iri(self, code: str) -> str | None:
+        """The IRI of a code notation, or ``None``.
+
+        >>> KnowledgeGraph.default().code_iri("j1100")
+        'https://w3id.org/codingkg/hcpcs/J1100'
+        """
+        return self._codes.get(code.strip().upper())
+
+    def require_code_iri(self, code: str) -> str:
+        """The IRI of a code notation.
+
+        Raises:
+            UnknownCodeError: the graph has no such code.
+        """
+        iri = self.code_iri(code)
+        if iri is None:
+            raise UnknownCodeError(code)
+        return iri
+
+    def edges(
+        self, iri: str, kind: str | None = None, direction: str = "out", as_of: date | None = None
+    ) -> list[Edge]:
+        """Raw edges at a node, filtered by kind and (when dated) by ``as_of``.
+
+        Args:
+            iri: the node.
+            kind: an edge kind (``ADD_ON_OF``, ``MUE``, ``member``, ...) or ``None`` for all.
+            direction: ``out``, ``in`` or ``both``.
+            as_of: keep only edges active on that date; ``None`` means today.
+        """
+        if iri not in self.graph:
+            return []
+        day = as_of or date.today()
+        found: list[Edge] = []
+        if direction in ("out", "both"):
+            for _, target, attrs in self.graph.out_edges(iri, data=True):
+                if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
+                    found.append(Edge(iri, target, attrs))
+        if direction in ("in", "both"):
+            for source, _, attrs in self.graph.in_edges(iri, data=True):
+                if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
+                    found.append(Edge(source, iri, attrs))
+        return found
+
+    def edges_between(self, source: str, target: str, kind: str, as_of: date | None = None) -> list[Edge]:
+        """Active edges of one kind from ``source`` to ``target``."""
+        data = self.graph.get_edge_data(source, target)
+        if not data:
+            return []
+        day = as_of or date.today()
+        return [Edge(source, target, a) for a in data.values() if a["kind"] == kind and is_active(a, day)]
+
+    def targets(self, iri: str, kind: str) -> list[str]:
+        """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``."""
+        return [t for _, t, k in self.graph.out_edges(iri, keys=True) if k == kind] if iri in self.graph else []
+
+    # ------------------------------------------------------------------ objects
+    def source(self, iri: str) -> Source:
+        """The source node ``iri`` as a :class:`Source`."""
+        cached = self._source_cache.get(iri)
+        if cached is not None:
+            return cached
+        attrs = self.node(iri)
+        confidence = next(iter(self.targets(iri, "confidence")), None)
+        conf_attrs = self.node(confidence) if confidence else {}
+        src = Source(
+            iri=iri,
+            title=str(attrs.get("title", local_name(iri))),
+            publisher=attrs.get("publisher"),
+            version=None if attrs.get("version") is None else str(attrs.get("version")),
+            quarter=attrs.get("quarter"),
+            confidence=conf_attrs.get("label"),
+            confidence_rank=int(conf_attrs.get("rank", 0)),
+            file_name=attrs.get("fileName"),
+            sha256=attrs.get("sha256"),
+            rows=attrs.get("rows"),
+        )
+        self._source_cache[iri] = src
+        return src
+
+    def sources_of(self, iris: Iterable[str]) -> tuple[Source, ...]:
+        """Sources for a list of source IRIs, strongest confidence first."""
+        return tuple(sorted((self.source(i) for i in iris), key=lambda s: (-s.confidence_rank, s.title)))
+
+    def _code_object(self, iri: str) -> Code:
+        cached = self._code_cache.get(iri)
+        if cached is not None:
+            return cached
+        attrs = self.node(iri)
+        scheme = next(iter(self.targets(iri, "inScheme")), None)
+        family = next(iter(self.targets(iri, "broader")), None)
+        code = Code(
+            iri=iri,
+            code=str(attrs.get("notation", local_name(iri))),
+            system=str(self.node(scheme).get("notation", "")) if scheme else "",
+            title=str(attrs.get("prefLabel", attrs.get("notation", local_name(iri)))),
+            description=attrs.get("description"),
+            family=self.node(family).get("notation") if family else None,
+            family_title=self.node(family).get("prefLabel") if family else None,
+            is_add_on=self._is_add_on(iri),
+            synonyms=tuple(str(s) for s in _tuple(attrs.get("altLabel"))),
+            effective=attrs.get("effective"),
+            end=attrs.get("end"),
+        )
+        self._code_cache[iri] = code
+        return code
+
+    def _is_add_on(self, iri: str) -> bool:
+        if self.node(iri).get("contractorDefinedPrimaries"):
+            return True
+        for _, _, attrs in self.graph.out_edges(iri, data=True):
+            if attrs["kind"] == RelationKind.ADD_ON_OF.value:
+                return True
+            if attrs["kind"] == "PAYMENT_STATUS" and attrs.get("globalDays") == "ZZZ":
+                return True
+        return False
+
+    def code(self, code: str, as_of: date | None = None) -> Code | None:
+        """A code by notation, or ``None`` when unknown or not valid on ``as_of``.
+
+        >>> KnowledgeGraph.default().code("96368").is_add_on
+        True
+        >>> KnowledgeGraph.default().code("00000") is None
+        True
+        """
+        iri = self.code_iri(code)
+        if iri is None:
+            return None
+        obj = self._code_object(iri)
+        if as_of is not None and not is_active({"effective": obj.effective, "end": obj.end}, as_of):
+            return None
+        return obj
+
+    def codes(self) -> list[Code]:
+        """Every code in the graph, sorted by notation."""
+        return sorted((self._code_object(i) for i in self._codes.values()), key=lambda c: c.code)
+
+    def _relationship(self, edge: Edge) -> Relationship:
+        a = edge.attrs
+        return Relationship(
+            kind=RelationKind(a["kind"]),
+            from_code=self._code_object(edge.source),
+            to_code=self._code_object(edge.target),
+            effective=a.get("effective"),
+            end=a.get("end"),
+            note=a.get("note"),
+            sources=self.sources_of(a.get("sources", ())),
+            iri=a.get("id"),
+            modifier_indicator=a.get("modifierIndicator"),
+            rationale=a.get("rationale"),
+            edit_type=a.get("editType"),
+        )
+
+    # ------------------------------------------------------------------ relationships
+    def valid_primaries(self, add_on: str, as_of: date | None = None) -> list[Code]:
+        """Codes an add-on may be reported with, sorted by notation.
+
+        Raises:
+            UnknownCodeError: ``add_on`` is not in the graph.
+
+        >>> kg = KnowledgeGraph.default()
+        >>> {"96365", "96366", "96413", "96415", "96416"} <= {c.code for c in kg.valid_primaries("96368")}
+        True
+        """
+        iri = self.require_code_iri(add_on)
+        found = {e.target for e in self.edges(iri, RelationKind.ADD_ON_OF.value, "out", as_of)}
+        return sorted((self._code_object(t) for t in found), key=lambda c: c.code)
+
+    def add_on_edges(self, add_on: str, as_of: date | None = None) -> list[Relationship]:
+        """The add-on-of relationships of an add-on, each with its sources and edit type."""
+        iri = self.require_code_iri(add_on)
+        return [self._relationship(e) for e in self.edges(iri, RelationKind.ADD_ON_OF.value, "out", as_of)]
+
+    def add_ons(self, primary: str, as_of: date | None = None) -> list[Code]:
+        """Add-on codes that may be reported with a primary, sorted by notation.
+
+        >>> [c.code for c in KnowledgeGraph.default().add_ons("96369")]
+        ['96370', '96371']
+        """
+        iri = self.require_code_iri(primary)
+        found = {e.source for e in self.edges(iri, RelationKind.ADD_ON_OF.value, "in", as_of)}
+        return sorted((self._code_object(s) for s in found), key=lambda c: c.code)
+
+    def _relation_edges(self, iri: str, kinds: Iterable[str] | None, as_of: date | None) -> Iterator[Edge]:
+        wanted = _RELATION_KINDS if kinds is None else frozenset(kinds) & _RELATION_KINDS
+        for edge in self.edges(iri, None, "both", as_of):
+            if edge.kind in wanted and self.graph.nodes[edge.source].get("notation") is not None \
+                    and self.graph.nodes[edge.target].get("notation") is not None:
+                yield edge
+
+    def relationships(
+        self, code: str, kinds: Iterable[RelationKind | str] | None = None, as_of: date | None = None
+    ) -> list[Relationship]:
+        """Relationships touching a code, in either direction, optionally of some kinds.
+
+        >>> rels = KnowledgeGraph.default().relationships("96367", [RelationKind.MUTUALLY_EXCLUSIVE_WITH])
+        >>> [(r.from_code.code, r.to_code.code) for r in rels]
+        [('96367', '96368')]
+        """
+        iri = self.require_code_iri(code)
+        names = None if kinds is None else [RelationKind(k).value for k in kinds]
+        rels = [self._relationship(e) for e in self._relation_edges(iri, names, as_of)]
+        return sorted(rels, key=lambda r: (r.kind.value, r.from_code.code, r.to_code.code))
+
+    def _relation_view(self, kinds: Iterable[str] | None, as_of: date | None) -> nx.Graph:
+        wanted = _RELATION_KINDS if kinds is None else frozenset(kinds) & _RELATION_KINDS
+        day = as_of or date.today()
+
+        def keep(u: str, v: str, k: str) -> bool:
+            attrs = self.graph.edges[u, v, k]
+            return attrs["kind"] in wanted and is_active(attrs, day)
+
+        return nx.subgraph_view(self.graph, filter_edge=keep).to_undirected(as_view=True)
+
+    def _hop(self, a: str, b: str, kinds: Iterable[str] | None, as_of: date | None) -> Relationship:
+        wanted = _RELATION_KINDS if kinds is None else frozenset(kinds)
+        for source, target in ((a, b), (b, a)):
+            for edge in self.edges(source, None, "out", as_of):
+                if edge.target == target and edge.kind in wanted:
+                    return self._relationship(edge)
+        raise LookupError(f"no relationship between {a} and {b}")
+
+    def related(
+        self,
+        code: str,
+        depth: int = 1,
+        kinds: Iterable[RelationKind | str] | None = None,
+        as_of: date | None = None,
+    ) -> list[RelatedCode]:
+        """Codes within ``depth`` relationship hops, each with the path that reaches it.
+
+        >>> related = KnowledgeGraph.default().related("96368", depth=1)
+        >>> "96367" in {r.code.code for r in related}
+        True
+        """
+        iri = self.require_code_iri(code)
+        names = None if kinds is None else [RelationKind(k).value for k in kinds]
+        view = self._relation_view(names, as_of)
+        paths = nx.single_source_shortest_path(view, iri, cutoff=max(depth, 0))
+        found = []
+        for target, nodes in paths.items():
+            if target == iri or self.node(target).get("notation") is None:
+                continue
+            hops = tuple(self._hop(a, b, names, as_of) for a, b in pairwise(nodes))
+            found.append(RelatedCode(self._code_object(target), len(hops), hops))
+        return sorted(found, key=lambda r: (r.depth, r.code.code))
+
+    def path(self, from_code: str, to_code: str, as_of: date | None = None) -> list[Relationship] | None:
+        """The shortest chain of relationships linking two codes, or ``None`` when unlinked.
+
+        >>> [(r.kind.value, r.from_code.code, r.to_code.code) for r in KnowledgeGraph.default().path("96411", "96415")]
+        [('ADD_ON_OF', '96411', '96413'), ('ADD_ON_OF', '96415', '96413')]
+        """
+        a, b = self.require_code_iri(from_code), self.require_code_iri(to_code)
+        if a == b:
+            return []
+        view = self._relation_view(None, as_of)
+        try:
+            nodes = nx.shortest_path(view, a, b)
+        except nx.NetworkXNoPath:
+            return None
+        return [self._hop(x, y, None, as_of) for x, y in pairwise(nodes)]
+
+    # ------------------------------------------------------------------ limits, rules, statuses
+    def mue(self, code: str, claim_type: str = "PROFESSIONAL", as_of: date | None = None) -> Mue | None:
+        """The MUE of a code for a claim type (``PROFESSIONAL``, ``FACILITY_OUTPATIENT``, ...).
+
+        ``None`` means the graph holds no MUE for it: unknown, never "no limit".
+
+        >>> KnowledgeGraph.default().mue("96368").max_units
+        1
+        """
+        iri = self.require_code_iri(code)
+        best: Edge | None = None
+        for edge in self.edges(iri, "MUE", "out", as_of):
+            if self.node(edge.target).get("enumName") != claim_type:
+                continue
+            if best is None or (edge.attrs.get("effective") or date.min) > (best.attrs.get("effective") or date.min):
+                best = edge
+        if best is None:
+            return None
+        a = best.attrs
+        adjudication = self.node(a["adjudication"]) if a.get("adjudication") else {}
+        return Mue(
+            code=self._code_object(iri).code,
+            claim_type=claim_type,
+            max_units=int(a["maxUnits"]),
+            adjudication=adjudication.get("enumName"),
+            per_date_of_service=bool(adjudication.get("perDateOfService", True)),
+            rationale=a.get("rationale"),
+            note=a.get("note"),
+            effective=a.get("effective"),
+            end=a.get("end"),
+            sources=self.sources_of(a.get("sources", ())),
+            iri=a.get("id"),
+        )
+
+    def payment_statuses(self, code: str, as_of: date | None = None) -> list[PaymentStatus]:
+        """The current status of a code in each payment system (latest effective one wins).
+
+        >>> [(p.payment_system, p.status) for p in KnowledgeGraph.default().payment_statuses("96368")]
+        [('MPFS', 'A'), ('OPPS', 'N')]
+        """
+        iri = self.require_code_iri(code)
+        latest: dict[str, Edge] = {}
+        for edge in self.edges(iri, "PAYMENT_STATUS", "out", as_of):
+            held = latest.get(edge.target)
+            if held is None or (edge.attrs.get("effective") or date.min) >= (held.attrs.get("effective") or date.min):
+                latest[edge.target] = edge
+        statuses = [self._payment_status(iri, e) for e in latest.values()]
+        return sorted(statuses, key=lambda p: p.payment_system)
+
+    def _payment_status(self, iri: str, edge: Edge) -> PaymentStatus:
+        a = edge.attrs
+        value = self.node(a.get("status", ""))
+        packaged_with = tuple(str(self.node(t).get("notation")) for t in self.targets(a.get("status", ""), "packagedWithStatus"))
+        indicators = {k: str(a[k]) for k in ("globalDays", "multipleProcedure", "bilateralSurgery", "pctc") if k in a}
+        return PaymentStatus(
+            code=self._code_object(iri).code,
+            payment_system=str(self.node(edge.target).get("notation", local_name(edge.target))),
+            status=str(value.get("notation", local_name(a.get("status", "")))),
+            meaning=str(value.get("prefLabel", "")),
+            payable=str(value.get("payable", "conditional")),
+            packaging=str(value.get("packaging", "none")),
+            packaged_with=packaged_with,
+            indicators=indicators,
+            payment_rate=a.get("paymentRate"),
+            effective=a.get("effective"),
+            end=a.get("end"),
+            sources=self.sources_of(a.get("sources", ())),
+            iri=a.get("id"),
+        )
+
+    def modifier_rules(self, code: str, as_of: date | None = None) -> list[ModifierRule]:
+        """Which modifiers may not (or may only) go on a code, with the reason and source.
+
+        Combines rules declared for the code, rules for every add-on, rules limited to a code
+        set, and what the code's fee-schedule indicators mean for modifiers 50 and 51.
+
+        >>> sorted((r.modifier, r.applicability) for r in KnowledgeGraph.default().modifier_rules("96368"))
+        [('25', 'NOT_APPLICABLE'), ('50', 'NOT_APPLICABLE'), ('51', 'NOT_APPLICABLE'), ('51', 'NOT_APPLICABLE')]
+        """
+        iri = self.require_code_iri(code)
+        notation = self._code_object(iri).code
+        rules: list[ModifierRule] = []
+
+        def add(modifier_iri: str, applicability_iri: str, reason: str, sources: Iterable[str], rule: str) -> None:
+            rules.append(ModifierRule(
+                modifier=str(self.node(modifier_iri).get("notation", local_name(modifier_iri))),
+                code=notation,
+                applicability=str(self.node(applicability_iri).get("enumName", local_name(applicability_iri))),
+                reason=reason,
+                sources=self.sources_of(sources),
+                iri=rule,
+            ))
+
+        for edge in self.edges(iri, "MODIFIER_RULE", "in", as_of):
+            add(edge.source, edge.attrs.get("applicability", CK.NotApplicable), edge.attrs.get("reason", ""),
+                edge.attrs.get("sources", ()), edge.attrs.get("id"))
+        is_add_on = self._is_add_on(iri)
+        for rule in self._of_type.get(CK.ModifierRule, ()):
+            attrs = self.node(rule)
+            modifier = next(iter(self.targets(rule, "modifier")), None)
+            applicability = next(iter(self.targets(rule, "applicability")), CK.NotApplicable)
+            if modifier is None:
+                continue
+            if attrs.get("appliesToAddOns") and is_add_on:
+                add(modifier, applicability, attrs.get("reason", ""), attrs.get("sources", ()), rule)
+            for code_set in self.targets(rule, "appliesToSet"):
+                if applicability == CK.OnlyOn and iri not in self.targets(code_set, "member"):
+                    add(modifier, CK.NotApplicable, attrs.get("reason", ""), attrs.get("sources", ()), rule)
+        mpfs = [e for e in self.edges(iri, "PAYMENT_STATUS", "out", as_of) if self.node(e.target).get("notation") == "MPFS"]
+        if mpfs:
+            status = max(mpfs, key=lambda e: e.attrs.get("effective") or date.min).attrs
+            for meaning in self._of_type.get(CK.IndicatorMeaning, ()):
+                m = self.node(meaning)
+                if str(status.get(str(m.get("indicatorField")), "")) == str(m.get("indicatorValue")):
+                    add(next(iter(self.targets(meaning, "modifier"))),
+                        next(iter(self.targets(meaning, "applicability")), CK.NotApplicable),
+                        m.get("reason", ""), (*m.get("sources", ()), *status.get("sources", ())), meaning)
+        return rules
+
+    # ------------------------------------------------------------------ guidance, search, registries
+    def guidance(self, code: str, kind: str | None = None) -> list[Guidance]:
+        """Documentation requirements, denial risks and audit red flags for a code.
+
+        >>> KnowledgeGraph.default().guidance("96368", "documentation")[0].text
+        'Name the drug or substance given in the concurrent bag.'
+        """
+        iri = self.require_code_iri(code)
+        found = []
+        for source, _, key in self.graph.in_edges(iri, keys=True):
+            attrs = self.node(source)
+            if key == "code" and CK.Guidance in attrs.get("types", ()) and kind in (None, attrs.get("guidanceKind")):
+                found.append((-int(attrs.get("rank", 0)), Guidance(
+                    kind=str(attrs.get("guidanceKind")), text=str(attrs.get("text", "")),
+                    sources=self.sources_of(attrs.get("sources", ())))))
+        return [g for _, g in sorted(found, key=lambda x: (x[0], x[1].text))]
+
+    def code_sources(self, code: str, as_of: date | None = None) -> tuple[Source, ...]:
+        """Every source behind a code's facts: the code itself, its relationships and statuses."""
+        iri = self.require_code_iri(code)
+        iris = set(self.node(iri).get("sources", ()))
+        for edge in self.edges(iri, None, "both", as_of):
+            iris.update(edge.attrs.get("sources", ()))
+        return self.sources_of(iris)
+
+    def search(self, text: str, first: int = 20) -> list[Code]:
+        """Codes whose notation, title, description or synonyms match the words of ``text``.
+
+        Every word must match the start of an indexed word; codes whose title matches rank first.
+
+        >>> [c.code for c in KnowledgeGraph.default().search("concurrent infusion")]
+        ['96368']
+        """
+        words = _tokens(text)
+        if not words or first <= 0:
+            return []
+        candidates: set[str] | None = None
+        for word in words:
+            hits: set[str] = set()
+            for indexed, nodes in self._search_index.items():
+                if indexed.startswith(word):
+                    hits |= nodes
+            candidates = hits if candidates is None else candidates & hits
+            if not candidates:
+                return []
+
+        def score(iri: str) -> tuple[int, str]:
+            c = self._code_object(iri)
+            title = set(_tokens(c.title)) | {c.code.lower()}
+            return (-sum(any(t.startswith(w) for t in title) for w in words), c.code)
+
+        return [self._code_object(i) for i in sorted(candidates or (), key=score)[:first]]
+
+    def modifier(self, code: str) -> Modifier | None:
+        """A modifier by its two-character code.
+
+        >>> KnowledgeGraph.default().modifier("xu").bypasses_ptp
+        True
+        """
+        wanted = code.strip().upper()
+        for iri in self._of_type.get(CK.Modifier, ()):
+            if str(self.node(iri).get("notation")).upper() == wanted:
+                return self._modifier(iri)
+        return None
+
+    def _modifier(self, iri: str) -> Modifier:
+        a = self.node(iri)
+        return Modifier(code=str(a.get("notation")), title=str(a.get("prefLabel", "")),
+                        bypasses_ptp=bool(a.get("bypassesPtp", False)),
+                        marks_separate_site=bool(a.get("marksSeparateSite", False)),
+                        sources=self.sources_of(a.get("sources", ())), iri=iri)
+
+    def modifiers(self) -> list[Modifier]:
+        """Every modifier, sorted by code."""
+        return sorted((self._modifier(i) for i in self._of_type.get(CK.Modifier, ())), key=lambda m: m.code)
+
+    def payers(self) -> list[Payer]:
+        """Every payer, sorted by id.
+
+        >>> [(p.id, p.baseline) for p in KnowledgeGraph.default().payers()]
+        [('commercial', 'medicare'), ('medicaid', 'medicare'), ('medicare', None)]
+        """
+        found = []
+        for iri in self._of_type.get(CK.Payer, ()):
+            a = self.node(iri)
+            baseline = next(iter(self.targets(iri, "baseline")), None)
+            found.append(Payer(id=str(a.get("notation")), name=str(a.get("prefLabel", "")),
+                               description=a.get("description"),
+                               baseline=str(self.node(baseline).get("notation")) if baseline else None,
+                               sources=self.sources_of(a.get("sources", ())), iri=iri))
+        return sorted(found, key=lambda p: p.id)
+
+    def release(self) -> Release:
+        """What the graph was built from."""
+        from kg import __version__
+
+        sources = self.sources_of(self._of_type.get(CK.Source, ()))
+        return Release(version=f"{__version__}+{'+'.join(self.layer_names)}", built_at=self.built_at,
+                       layers=self.layer_names, sources=sources, triples=self.triples,
+                       nodes=self.graph.number_of_nodes(), edges=self.graph.number_of_edges())
