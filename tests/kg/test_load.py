@@ -84,5 +84,5 @@ def test_an_imported_mue_replaces_only_the_same_claim_type(tmp_path: Path) -> No
 def test_a_malformed_file_names_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix ck: <https://w3id.org/codingkg/ontology#> .\nck:x ck:y ", encoding="utf-8")
-    with pytest.raises(GraphLoadError, match="broken.ttl"):
+    with pytest.raises(GraphLoadError, match=r"broken\.ttl"):
         load_graph([default_files(), [broken]])
