@@ -37,6 +37,8 @@ __all__ = [
 Interval = tuple[datetime, datetime]
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# A date-time needs both parts: a bare date says nothing about when the drug ran.
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 class TimeFormatError(ValueError):
@@ -83,8 +85,7 @@ def parse_time(text: str, day: date) -> TimePoint:
         if hour > 23 or minute > 59 or second > 59:
             raise bad
         return TimePoint(datetime.combine(day, time(hour, minute, second)), True)
-    # A date-time needs both parts: a bare date says nothing about when the drug ran.
-    if len(stripped) < 16 or stripped[10] not in "Tt ":
+    if not _DATE_TIME.match(stripped):
         raise bad
     try:
         parsed = datetime.fromisoformat(stripped)
