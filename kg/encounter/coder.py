@@ -408,7 +408,7 @@ class _Coder:
         initial: dict[str, _Service] = {}
         for site in sites:
             here = sorted((s for s in services if s.site == site), key=_Service.hierarchy_key)
-            flagged = [s for s in here if s in flagged_all]
+            flagged = [s for s in here if physician and s.flagged]
             initial[site] = flagged[0] if flagged else here[0]
             if flagged and flagged[0].kind.rank < here[0].kind.rank:
                 chosen, top = flagged[0], here[0]
@@ -557,9 +557,15 @@ class _Coder:
 
     def code_injection(self, service: _Service) -> None:
         rule = self.rule_for(service, _ADDITIONAL_INJECTION)
-        if rule is not None:
-            self.add(rule, 1, service, f"{self.ran(service)}: a further injection, reported on its own",
-                     self.discontinued_modifiers(service))
+        if rule is None:
+            return
+        modifiers = self.discontinued_modifiers(service)
+        rationale = f"{self.ran(service)}: a further injection, reported on its own"
+        site_modifier = self.modifier(_SEPARATE_SITE) if rule.appends_separate_site else None
+        if site_modifier:
+            modifiers.append(site_modifier)
+            rationale += f"; not given through the infusion line, so marked {site_modifier}"
+        self.add(rule, 1, service, rationale, modifiers)
 
     def code_secondary_hydration(self, service: _Service, initial_code: str | None) -> None:
         rule = self.rule_for(service, _SECONDARY_HYDRATION)
@@ -599,12 +605,34 @@ class _Coder:
                 rule = self.rules.modifier_rules[_DISCONTINUED]
                 self.find("DISCONTINUED", f"{line.code}-{stop_modifier} for administrations {_and(line.administrations)}",
                           codes=[line.code], line=number, sources=rule.sources)
+        self.check_mue(lines)
         for code in _unique(line.code for line in lines):
             guidance = self.kg.guidance(code, "documentation")
             if guidance:
                 self.find("DOCUMENTATION", f"{code}: {' '.join(g.text for g in guidance)}", codes=[code],
                           sources=[s.iri for g in guidance for s in g.sources])
         return lines
+
+
+    def check_mue(self, lines: Sequence[CodedLine]) -> None:
+        """Warn where the units exceed the MUE of the claim type this perspective files."""
+        claim_type = self.rules.claim_types.get(self.perspective)
+        if claim_type is None:
+            return
+        for code in _unique(line.code for line in lines):
+            mue = self.kg.mue(code, claim_type, self.as_of)
+            if mue is None:
+                continue
+            numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.code == code]
+            groups = [numbered] if mue.per_date_of_service else [[pair] for pair in numbered]
+            for group in groups:
+                units = sum(line.units for _, line in group)
+                if units > mue.max_units:
+                    where = "per date of service" if mue.per_date_of_service else "per line"
+                    self.find("MUE_EXCEEDED", f"{code}: {units} units against a limit of {mue.max_units} {where} "
+                                              f"({claim_type.lower().replace('_', ' ')} claim)",
+                              codes=[code], line=group[0][0] if len(group) == 1 else None,
+                              sources=[s.iri for s in mue.sources])
 
 
 def code_encounter(kg: KnowledgeGraph, encounter: Encounter) -> EncounterCoding:

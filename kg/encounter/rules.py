@@ -62,6 +62,7 @@ class CodeRule:
     count_from: int | None
     minimum_gap: int | None
     once_per_encounter: bool
+    appends_separate_site: bool
     note: str | None
     sources: tuple[str, ...]
 
@@ -118,6 +119,7 @@ class EncounterRules:
         self.routes: dict[str, str] = {}
         self.intended_mode: dict[str, str] = {}
         self.perspectives: dict[str, str] = {}
+        self.claim_types: dict[str, str] = {}
         self.time_based_modes: set[str] = set()
         self.mode_names: dict[str, str] = {}
         self._delivery: list[_DeliveryRule] = []
@@ -166,7 +168,11 @@ class EncounterRules:
             if mode is not None:
                 self.intended_mode[name] = mode
         for iri in self._active(CK.Perspective):
-            self.perspectives[str(kg.node(iri).get("enumName"))] = iri
+            name = str(kg.node(iri).get("enumName"))
+            self.perspectives[name] = iri
+            claim_type = self._enum_name(self._one(iri, "claimType"))
+            if claim_type is not None:
+                self.claim_types[name] = str(claim_type)
         for iri in self._active(CK.DeliveryMode):
             self.mode_names[iri] = str(kg.node(iri).get("enumName", local_name(iri)))
             if kg.node(iri).get("timeBased"):
@@ -197,7 +203,8 @@ class EncounterRules:
                 perspectives=frozenset(str(self._enum_name(p)) for p in kg.targets(iri, "perspective")),
                 unit_minutes=node.get("unitMinutes"), margin_minutes=node.get("boundaryMarginMinutes"),
                 count_from=node.get("countFromUnit"), minimum_gap=node.get("minimumGapMinutes"),
-                once_per_encounter=bool(node.get("oncePerEncounter", False)), note=node.get("note"),
+                once_per_encounter=bool(node.get("oncePerEncounter", False)),
+                appends_separate_site=bool(node.get("appendsSeparateSiteModifier", False)), note=node.get("note"),
                 sources=tuple(node.get("sources", ())),
             ))
         for iri in self._active(CK.EncounterModifierRule):

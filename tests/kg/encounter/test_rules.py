@@ -151,3 +151,22 @@ def test_iso_times_across_midnight_are_coded(code):
 def test_clock_stop_beside_an_iso_start_takes_its_date(code):
     coding = code("FACILITY", adm("a", "vancomycin", "THERAPEUTIC", "IV_INFUSION", "2026-01-05T09:00", "10:45"))
     assert coding.codes() == [("96365", 1), ("96366", 1)]
+
+
+def test_an_injection_beside_an_infusion_carries_the_separate_site_modifier(code):
+    coding = code("FACILITY",
+                  adm("drip", "ceftriaxone", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40"),
+                  adm("im", "ketorolac", "THERAPEUTIC", "INJECTION", "10:00", "10:01"))
+    assert [(x.code, x.modifiers) for x in coding.lines] == [("96365", ()), ("96372", ("XU",))]
+    assert "SEPARATE_SITE" in coding.rules()
+
+
+def test_two_sites_exceeding_the_practitioner_mue_are_warned(code):
+    records = (adm("a", "ceftriaxone", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40", site="L"),
+               adm("b", "vancomycin", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40", site="R"))
+    physician = code("PHYSICIAN", *records)
+    assert physician.codes() == [("96365", 1), ("96365", 1)]
+    [finding] = [f for f in physician.findings if f.rule == "MUE_EXCEEDED"]
+    assert finding.codes == ("96365",) and "2 units against a limit of 1" in finding.message
+    # The curated MUEs are practitioner values: the facility claim has none to exceed.
+    assert "MUE_EXCEEDED" not in code("FACILITY", *records).rules()
