@@ -31,6 +31,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_code(args: argparse.Namespace) -> int:
     from kg.encounter import EncounterInputError, code_encounter, coding_to_dict, encounter_from_dict
     from kg.graph import KnowledgeGraph
+    from kg.load import GraphLoadError
 
     try:
         text = sys.stdin.read() if str(args.encounter) == "-" else Path(args.encounter).read_text(encoding="utf-8")
@@ -48,7 +49,12 @@ def _cmd_code(args: argparse.Namespace) -> int:
     except EncounterInputError as err:
         print(f"codingkg code: invalid encounter: {err}", file=sys.stderr)
         return 2
-    coding = code_encounter(KnowledgeGraph.default(args.data, use_cache=True), encounter)
+    try:
+        kg = KnowledgeGraph.default(args.data, use_cache=True)
+    except GraphLoadError as err:
+        print(f"codingkg code: cannot load the graph: {err}", file=sys.stderr)
+        return 2
+    coding = code_encounter(kg, encounter)
     print(json.dumps(coding_to_dict(coding), indent=2, ensure_ascii=False))
     return 0
 

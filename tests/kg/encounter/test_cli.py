@@ -59,3 +59,13 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys, content, message):
 def test_missing_file_exits_2(tmp_path, capsys):
     assert main(["code", str(tmp_path / "absent.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_unreadable_release_directory_exits_2(tmp_path, capsys):
+    path = tmp_path / "encounter.json"
+    path.write_text(json.dumps(SCENARIO_1))
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "broken.ttl").write_text("this is not turtle")
+    assert main(["code", str(path), "--data", str(release)]) == 2
+    assert "cannot load the graph" in capsys.readouterr().err
