@@ -25,11 +25,13 @@ class Context:
         kg: the graph this server serves (loaded once, shared by every request).
         request: the Starlette request, when served over HTTP.
         response: the Starlette response strawberry fills in (headers, status).
+        traversals: graph traversals run so far (see :func:`server.limits.spend_traversal`).
     """
 
     kg: KnowledgeGraph
     request: Any = None
     response: Any = None
+    traversals: int = 0
 
 
 def graph_of(info: Info) -> KnowledgeGraph:

@@ -15,6 +15,7 @@ server.limits.ClientError: first must be between 0 and 100 (got 150)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "MAX_ALIASES",
@@ -27,11 +28,13 @@ __all__ = [
     "MAX_RELATED_DEPTH",
     "MAX_TEXT_LENGTH",
     "MAX_TOKENS",
+    "MAX_TRAVERSALS",
     "ClientError",
     "check_code",
     "check_codes",
     "check_range",
     "check_text",
+    "spend_traversal",
 ]
 
 #: Deepest selection set accepted (a code card with relationships and their sources is 4).
@@ -54,6 +57,8 @@ MAX_FIRST = 100
 MAX_RELATED_DEPTH = 4
 #: Most codes one ``related`` call returns.
 MAX_RELATED = 200
+#: Most graph traversals (``related``, ``path``) one request may run, however it nests or aliases them.
+MAX_TRAVERSALS = 20
 
 
 class ClientError(Exception):
@@ -110,6 +115,31 @@ def check_text(value: str, argument: str = "text") -> str:
     if len(value) > MAX_TEXT_LENGTH:
         raise ClientError(f"{argument} must be at most {MAX_TEXT_LENGTH} characters (got {len(value)})")
     return value
+
+
+def spend_traversal(context: Any) -> None:
+    """Count one graph traversal against the request's budget of :data:`MAX_TRAVERSALS`.
+
+    Depth and alias limits bound the shape of a query, not its fan-out: ``codes`` of 100
+    codes each asking for ``related(depth: 4)`` would be 100 traversals. The budget bounds that.
+
+    Args:
+        context: the request context (anything with an integer ``traversals`` attribute).
+
+    Raises:
+        ClientError: the request has used its budget.
+
+    >>> from types import SimpleNamespace
+    >>> ctx = SimpleNamespace(traversals=MAX_TRAVERSALS - 1)
+    >>> spend_traversal(ctx)
+    >>> spend_traversal(ctx)
+    Traceback (most recent call last):
+    ...
+    server.limits.ClientError: at most 20 related/path traversals per request
+    """
+    context.traversals += 1
+    if context.traversals > MAX_TRAVERSALS:
+        raise ClientError(f"at most {MAX_TRAVERSALS} related/path traversals per request")
 
 
 def check_range(value: int, argument: str, low: int, high: int) -> int:

@@ -18,7 +18,7 @@ from strawberry import UNSET, Info
 
 from kg.graph import UnknownCodeError
 from server.context import graph_of
-from server.limits import MAX_FIRST, check_code, check_codes, check_range, check_text
+from server.limits import MAX_FIRST, check_code, check_codes, check_range, check_text, spend_traversal
 from server.types import Code, Modifier, Payer, Relationship, Release, codes_of, date_of, relationships_of
 
 __all__ = ["GraphQuery"]
@@ -83,6 +83,7 @@ class GraphQuery:
     def path(
         self, info: Info, from_: Annotated[str, strawberry.argument(name="from")], to: str, as_of: date | None = UNSET
     ) -> list[Relationship] | None:
+        spend_traversal(info.context)
         day = date_of(as_of)
         found = graph_of(info).path(check_code(from_, "from"), check_code(to, "to"), day)
         return None if found is None else relationships_of(found, day)

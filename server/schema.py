@@ -45,6 +45,7 @@ __all__ = [
     "build_schema",
     "is_internal_error",
     "query_types",
+    "safe_schema",
     "schema_sdl",
 ]
 
@@ -127,7 +128,22 @@ def build_schema(extra_queries: Sequence[type] = (), *, introspection: bool = Tr
     Returns:
         The schema, ready for :func:`server.app.create_app`.
     """
-    query = merge_types("Query", (*query_types(), *extra_queries))
+    return safe_schema(merge_types("Query", (*query_types(), *extra_queries)), introspection=introspection)
+
+
+def safe_schema(query: type, *, introspection: bool = True) -> CodingSchema:
+    """Any strawberry root query type as a schema with this server's safety extensions.
+
+    Args:
+        query: the root query type.
+        introspection: as for :func:`build_schema`.
+
+    >>> @strawberry.type
+    ... class Hello:
+    ...     hello: str = "world"
+    >>> safe_schema(Hello).execute_sync("{ hello }", root_value=Hello()).data
+    {'hello': 'world'}
+    """
     return CodingSchema(query=query, extensions=_extensions(introspection))
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import os
+from typing import Any
 
 import uvicorn
 
@@ -13,11 +13,8 @@ from server.settings import ServerSettings
 
 __all__ = ["FACTORY", "serve"]
 
-log = logging.getLogger(__name__)
-
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
-
 
 def _compile_snapshot(settings: ServerSettings) -> None:
     # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
@@ -26,7 +23,6 @@ def _compile_snapshot(settings: ServerSettings) -> None:
 
     cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
 
-
 def serve(
     settings: ServerSettings | None = None,
     host: str = "127.0.0.1",
@@ -34,6 +30,7 @@ def serve(
     workers: int = 1,
     log_level: str = "info",
     access_log: bool = True,
+    app: Any = None,
 ) -> None:
     """Serve the GraphQL API until interrupted.
 
@@ -45,16 +42,20 @@ def serve(
             environment variables and each loads the graph from the compiled snapshot.
         log_level: uvicorn's log level.
         access_log: log one line per request.
+        app: an ASGI app to serve instead of the one built from ``settings`` (one process only;
+            the benchmark serves a trivial schema this way to compare like with like).
 
     Raises:
-        ValueError: ``workers`` is below 1.
+        ValueError: ``workers`` is below 1, or above 1 with an ``app``.
     """
     settings = settings or ServerSettings()
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
+    if app is not None and workers > 1:
+        raise ValueError("an explicit app can only be served by one process")
     options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log}
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(app if app is not None else create_app(settings), **options)
         return
     if settings.use_cache:
         _compile_snapshot(settings)

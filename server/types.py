@@ -25,7 +25,7 @@ from strawberry import UNSET, Info
 
 from kg import model as domain
 from server.context import graph_of
-from server.limits import MAX_RELATED, MAX_RELATED_DEPTH, check_range
+from server.limits import MAX_RELATED, MAX_RELATED_DEPTH, check_range, spend_traversal
 
 __all__ = [
     "ClaimType",
@@ -248,6 +248,7 @@ class Code:
         self, info: Info, depth: int | None = 1, kinds: list[RelationKind] | None = UNSET, as_of: date | None = UNSET
     ) -> list[RelatedCode]:
         hops = check_range(1 if depth is None else depth, "depth", 0, MAX_RELATED_DEPTH)
+        spend_traversal(info.context)
         day = self._day(as_of)
         found = graph_of(info).related(self.model.code, hops, kinds_of(kinds), day, limit=MAX_RELATED)
         return [RelatedCode.from_model(r, day) for r in found]

@@ -12,7 +12,7 @@ from graphql import get_introspection_query
 
 from kg.graph import KnowledgeGraph
 from server.app import create_app
-from server.limits import MAX_ALIASES, MAX_BODY_BYTES, MAX_QUERY_DEPTH
+from server.limits import MAX_ALIASES, MAX_BODY_BYTES, MAX_QUERY_DEPTH, MAX_TRAVERSALS
 from server.schema import INTERNAL_ERROR_MESSAGE
 from server.settings import ServerSettings
 from tests.server.helpers import data_of, gql, messages
@@ -73,6 +73,15 @@ async def test_related_too_deep_and_list_caps(client: httpx.AsyncClient) -> None
     assert only_message(body) == "codes may hold at most 100 codes (got 101)"
     body = await gql(client, '{ search(text: "%s") { code } }' % ("a " * 300))
     assert only_message(body) == "text must be at most 200 characters (got 600)"
+    await still_serving(client)
+
+
+async def test_traversal_budget_bounds_fan_out(client: httpx.AsyncClient) -> None:
+    codes = ", ".join(f'"{c}"' for c in ["96365", "96366", "96367", "96368", "96374", "96375", "96413"] * 4)
+    body = await gql(client, f"{{ codes(codes: [{codes}]) {{ related(depth: 4) {{ depth }} }} }}")
+    assert set(messages(body)) == {f"at most {MAX_TRAVERSALS} related/path traversals per request"}
+    assert len(body["errors"]) == 28 - MAX_TRAVERSALS
+    assert sum(entry is not None for entry in body["data"]["codes"]) == MAX_TRAVERSALS
     await still_serving(client)
 
 
