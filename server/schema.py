@@ -90,7 +90,7 @@ def is_internal_error(error: GraphQLError) -> bool:
 
 
 class CodingSchema(strawberry.Schema):
-    """A strawberry schema that logs internal errors with their traceback and client errors briefly."""
+    """A strawberry schema that logs internal errors with their traceback, client errors as one debug line."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log each error: internal ones with traceback (before they are masked), client ones as one line."""
@@ -98,7 +98,7 @@ class CodingSchema(strawberry.Schema):
             if is_internal_error(error):
                 StrawberryLogger.error(error, execution_context)
             else:
-                log.info("client error: %s", error.message)
+                log.debug("client error: %s", error.message)
 
 
 def _extensions(introspection: bool) -> list[Callable[[], SchemaExtension]]:

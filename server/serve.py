@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from kg.snapshot import cached_load
 from server.app import create_app
 from server.settings import ServerSettings
 
-__all__ = ["FACTORY", "serve"]
+__all__ = ["FACTORY", "log_config", "serve"]
 
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
@@ -22,6 +24,18 @@ def _compile_snapshot(settings: ServerSettings) -> None:
     from ontology import default_files
 
     cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, plus strawberry's and this package's loggers.
+
+    Internal GraphQL errors are logged (with traceback) by the ``strawberry.execution`` logger
+    before they are masked; this routes them to the same handler as uvicorn's own messages.
+    """
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("strawberry", "server"):
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
 
 def serve(
     settings: ServerSettings | None = None,
@@ -53,7 +67,7 @@ def serve(
         raise ValueError(f"workers must be at least 1 (got {workers})")
     if app is not None and workers > 1:
         raise ValueError("an explicit app can only be served by one process")
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log}
+    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "log_config": log_config()}
     if workers == 1:
         uvicorn.run(app if app is not None else create_app(settings), **options)
         return
