@@ -59,6 +59,30 @@ def _cmd_code(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from server.serve import serve
+    from server.settings import ServerSettings
+
+    settings = ServerSettings(data_dirs=tuple(args.data), cors_origins=tuple(args.cors_origin),
+                              introspection=not args.no_introspection, graphiql=not args.no_graphiql)
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from server.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="codingkg", description="Knowledge graph of medical billing codes.")
@@ -74,6 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
                       help="an imported release directory (repeatable)")
     code.set_defaults(func=_cmd_code)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql, health at /healthz)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    serve.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
+                       help="an imported release directory layered over the embedded graph (repeatable)")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="a browser origin allowed to call the API, or * (repeatable)")
+    serve.add_argument("--no-introspection", action="store_true", help="reject __schema/__type queries")
+    serve.add_argument("--no-graphiql", action="store_true", help="do not serve the GraphiQL playground")
+    serve.set_defaults(func=_cmd_serve)
+
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(func=_cmd_schema)
     return parser
 
 

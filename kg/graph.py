@@ -377,24 +377,37 @@ class KnowledgeGraph:
         depth: int = 1,
         kinds: Iterable[RelationKind | str] | None = None,
         as_of: date | None = None,
+        limit: int | None = None,
     ) -> list[RelatedCode]:
         """Codes within ``depth`` relationship hops, each with the path that reaches it.
+
+        Args:
+            code: the starting code.
+            depth: most hops walked.
+            kinds: relationship kinds to walk (``None`` for all).
+            as_of: walk only relationships active on that date; ``None`` means today.
+            limit: keep only the first ``limit`` codes (nearest first, then by notation); the
+                paths of the others are never built, which bounds the cost of a wide traversal.
 
         >>> related = KnowledgeGraph.default().related("96368", depth=1)
         >>> "96367" in {r.code.code for r in related}
         True
+        >>> len(KnowledgeGraph.default().related("96368", depth=2, limit=3))
+        3
         """
         iri = self.require_code_iri(code)
         names = None if kinds is None else [RelationKind(k).value for k in kinds]
         view = self._relation_view(names, as_of)
         paths = nx.single_source_shortest_path(view, iri, cutoff=max(depth, 0))
-        found = []
-        for target, nodes in paths.items():
-            if target == iri or self.node(target).get("notation") is None:
-                continue
-            hops = tuple(self._hop(a, b, names, as_of) for a, b in pairwise(nodes))
-            found.append(RelatedCode(self._code_object(target), len(hops), hops))
-        return sorted(found, key=lambda r: (r.depth, r.code.code))
+        reached = sorted(
+            ((len(nodes) - 1, self._code_object(target), nodes) for target, nodes in paths.items()
+             if target != iri and self.node(target).get("notation") is not None),
+            key=lambda item: (item[0], item[1].code),
+        )
+        if limit is not None:
+            reached = reached[: max(limit, 0)]
+        return [RelatedCode(obj, hops, tuple(self._hop(a, b, names, as_of) for a, b in pairwise(nodes)))
+                for hops, obj, nodes in reached]
 
     def path(self, from_code: str, to_code: str, as_of: date | None = None) -> list[Relationship] | None:
         """The shortest chain of relationships linking two codes, or ``None`` when unlinked.

@@ -1,0 +1,89 @@
+"""The ASGI application: GraphQL at ``/graphql``, a health check at ``/healthz``.
+
+``/graphql`` takes POST (JSON), GET (queries only, never mutations) and shows GraphiQL to a
+browser that asks for HTML. CORS origins, introspection and GraphiQL come from
+:class:`~server.settings.ServerSettings`; bodies larger than its cap are answered 413.
+
+>>> sorted(route.path for route in create_app(ServerSettings(use_cache=False)).routes)
+['/graphql', '/healthz']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from kg.graph import KnowledgeGraph
+from server.context import Context
+from server.middleware import BodySizeLimit
+from server.schema import build_schema
+from server.settings import ServerSettings
+
+__all__ = ["GraphView", "create_app", "create_app_from_env", "load_graph"]
+
+
+class GraphView(GraphQL):
+    """Strawberry's ASGI view, with the served graph in every request's context."""
+
+    def __init__(self, schema: Any, kg: KnowledgeGraph, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.kg = kg
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        """The request's :class:`~server.context.Context`."""
+        return Context(kg=self.kg, request=request, response=response)
+
+
+def load_graph(settings: ServerSettings) -> KnowledgeGraph:
+    """The graph the settings name: the embedded data plus each release directory, from a snapshot."""
+    return KnowledgeGraph.default(settings.data_dirs, use_cache=settings.use_cache)
+
+
+def create_app(
+    settings: ServerSettings | None = None, kg: KnowledgeGraph | None = None, schema: Any = None
+) -> Starlette:
+    """Build the ASGI app.
+
+    Args:
+        settings: how to serve; defaults to :class:`ServerSettings` defaults.
+        kg: the graph to serve; loaded from ``settings`` when omitted.
+        schema: the strawberry schema; :func:`server.schema.build_schema` when omitted (the
+            benchmark passes a trivial one to measure the stack alone).
+
+    Returns:
+        A Starlette app for uvicorn (or any ASGI server).
+    """
+    settings = settings or ServerSettings()
+    graph = kg if kg is not None else load_graph(settings)
+    view = GraphView(
+        schema if schema is not None else build_schema(introspection=settings.introspection),
+        graph,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=True,
+    )
+    release = graph.release()
+    health = {"status": "ok", "version": release.version, "builtAt": release.built_at}
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse(health)
+
+    middleware = [
+        # Outermost, so that even a 413 carries CORS headers a browser can read.
+        Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                   allow_headers=["content-type", "authorization"], max_age=600),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
+    routes = [Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz, methods=["GET"])]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def create_app_from_env() -> Starlette:
+    """App factory for ``uvicorn --factory`` (each worker process): settings from the environment."""
+    return create_app(ServerSettings.from_env())

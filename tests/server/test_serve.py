@@ -1,0 +1,93 @@
+"""One real ``python -m kg.cli serve`` process on a free loopback port, driven with plain httpx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 30.0
+
+EVERY_ROOT_FIELD = """{
+  code(code: "96368") { isAddOn mue { maxUnits } paymentStatuses { paymentSystem status } }
+  codes(codes: ["96413", "99999"]) { code }
+  search(text: "concurrent infusion") { code }
+  validPrimaries(addOn: "96375", asOf: "2023-06-01") { code }
+  modifier(code: "59") { code }
+  modifiers { code }
+  payers { id }
+  path(from: "96411", to: "96415") { kind }
+  release { layers sources { quarter } }
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "CODINGKG_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
+    log = (tmp_path / "server.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--data", str(release_dir),
+         "--cors-origin", "https://app.example"],
+        cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, f"server exited: {Path(log.name).read_text()}"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"no /healthz within {START_TIMEOUT_S}s: {Path(log.name).read_text()}"
+            time.sleep(0.1)
+
+        with httpx.Client(base_url=base, timeout=10.0) as client:
+            body = client.post("/graphql", json={"query": EVERY_ROOT_FIELD}).json()
+            data = body["data"]
+            assert [e["message"] for e in body["errors"]] == ["unknown code '99999'"]
+            assert data["code"]["isAddOn"] is True and data["code"]["mue"]["maxUnits"] == 1
+            assert {"paymentSystem": "OPPS", "status": "N"} in data["code"]["paymentStatuses"]
+            assert data["codes"] == [{"code": "96413"}, None]
+            assert data["search"] == [{"code": "96368"}]
+            # The release layered with --data dates the add-on edits of 96375.
+            assert [c["code"] for c in data["validPrimaries"]] == ["96365", "96374"]
+            assert data["modifier"] == {"code": "59"} and len(data["modifiers"]) >= 10
+            assert {p["id"] for p in data["payers"]} == {"commercial", "medicaid", "medicare"}
+            assert [r["kind"] for r in data["path"]] == ["ADD_ON_OF", "ADD_ON_OF"]
+            assert data["release"]["layers"] == ["curated", release_dir.name]
+
+            got = client.get("/graphql", params={"query": '{ code(code: "96368") { code } }'},
+                             headers={"origin": "https://app.example"})
+            assert got.json() == {"data": {"code": {"code": "96368"}}}
+            assert got.headers["access-control-allow-origin"] == "https://app.example"
+
+            huge = client.post("/graphql", content=b" " * (2 * 1024 * 1024), headers={"content-type": "application/json"})
+            assert huge.status_code == 413
+            bad = client.post("/graphql", content=b"not json", headers={"content-type": "application/json"})
+            assert bad.status_code == 400
+            again = client.post("/graphql", json={"query": '{ validPrimaries(addOn: "96368") { code } }'})
+            assert again.status_code == 200 and "errors" not in again.json()
+
+        assert list((tmp_path / "cache").glob("graph-*.pickle")), "the server starts from a compiled snapshot"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
