@@ -18,8 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "MAX_ADMINISTRATIONS",
     "MAX_ALIASES",
     "MAX_BODY_BYTES",
+    "MAX_CLAIMS",
+    "MAX_CLAIM_LINES",
     "MAX_CODES",
     "MAX_CODE_LENGTH",
     "MAX_FIRST",
@@ -44,7 +47,8 @@ MAX_ALIASES = 30
 #: Most lexical tokens in one document (GraphiQL's introspection query is about 250).
 MAX_TOKENS = 2000
 #: Longest request body in bytes; larger bodies are answered 413 before they are parsed.
-MAX_BODY_BYTES = 128 * 1024
+#: Sized for a ``checkClaims`` batch of 1,000 ten-line claims sent as variables.
+MAX_BODY_BYTES = 1024 * 1024
 #: Longest code argument (CPT and HCPCS codes are 5 characters; modifiers 2).
 MAX_CODE_LENGTH = 16
 #: Longest free-text argument (``search.text``).
@@ -57,6 +61,12 @@ MAX_FIRST = 100
 MAX_RELATED_DEPTH = 4
 #: Most codes one ``related`` call returns.
 MAX_RELATED = 200
+#: Most administrations in one ``codeEncounter`` record.
+MAX_ADMINISTRATIONS = 100
+#: Most claims in one ``checkClaims`` batch.
+MAX_CLAIMS = 1000
+#: Most lines on one claim.
+MAX_CLAIM_LINES = 100
 #: Most graph traversals (``related``, ``path``) one request may run, however it nests or aliases them.
 MAX_TRAVERSALS = 20
 

@@ -36,6 +36,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from kg.graph import UnknownCodeError
 from server.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS, ClientError
+from server.encounter import EncounterQuery
 from server.query import GraphQuery
 
 __all__ = [
@@ -68,9 +69,9 @@ def query_types() -> tuple[type, ...]:
     """The root query classes merged into ``Query``; a module adding root fields adds its class here.
 
     >>> [t.__name__ for t in query_types()]
-    ['GraphQuery']
+    ['GraphQuery', 'EncounterQuery']
     """
-    return (GraphQuery,)
+    return (GraphQuery, EncounterQuery)
 
 
 def is_internal_error(error: GraphQLError) -> bool:

@@ -41,6 +41,16 @@ CONTRACT = [
     "kind: RelationKind!", "from: Code!", "to: Code!", "effective: Date", "end: Date", "note: String",
     "sources: [Source!]!",
     "scalar Date",
+    # codeEncounter
+    "codeEncounter(encounter: EncounterInput!): EncounterCoding!",
+    "perspective: Perspective!", "date: Date", "administrations: [AdministrationInput!]!",
+    "id: String!", "substance: String!", "category: SubstanceCategory!", "route: Route!",
+    "start: String!", "stop: String!", "site: String", "primaryReason: Boolean = false",
+    "lines: [CodedLine!]!", "findings: [Finding!]!",
+    "units: Int!", "modifiers: [String!]!", "administrations: [String!]!", "rationale: String!",
+    # Finding
+    "rule: String!", "severity: Severity!", "message: String!", "codes: [String!]!", "line: Int",
+    "path: [Relationship!]!",
 ]
 
 
@@ -64,7 +74,10 @@ def test_contract_names() -> None:
     kinds = ["ADD_ON_OF", "MUTUALLY_EXCLUSIVE_WITH", "BUNDLED_INTO", "PACKAGED_UNDER", "ALTERNATIVE_TO"]
     assert "enum RelationKind {\n" + "".join(f"  {k}\n" for k in kinds) + "}" in sdl
     assert "type Query {" in sdl
-    assert "checkClaim" not in sdl and "codeEncounter" not in sdl
+    for enum, values in {"Perspective": ["PHYSICIAN", "FACILITY"], "Severity": ["ERROR", "WARNING", "INFO"],
+                         "SubstanceCategory": ["CHEMOTHERAPY", "THERAPEUTIC", "HYDRATION"],
+                         "Route": ["IV_INFUSION", "IV_PUSH", "SUBCUTANEOUS_INFUSION", "INJECTION"]}.items():
+        assert f"enum {enum} {{\n" + "".join(f"  {v}\n" for v in values) + "}" in sdl, enum
 
 
 @strawberry.type
