@@ -286,6 +286,19 @@ class KnowledgeGraph:
         """Every code in the graph, sorted by notation."""
         return sorted((self._code_object(i) for i in self._codes.values()), key=lambda c: c.code)
 
+    def relationship(self, edge: Edge) -> Relationship:
+        """A raw code-to-code edge (from :meth:`edges`) as a :class:`Relationship` with its sources.
+
+        Raises:
+            ValueError: the edge is not one of the :class:`RelationKind` kinds.
+
+        >>> kg = KnowledgeGraph.default()
+        >>> edge = kg.edges(kg.code_iri("96368"), "ADD_ON_OF")[0]
+        >>> kg.relationship(edge).kind.value
+        'ADD_ON_OF'
+        """
+        return self._relationship(edge)
+
     def _relationship(self, edge: Edge) -> Relationship:
         a = edge.attrs
         return Relationship(

@@ -1,0 +1,200 @@
+"""What every check kind needs while checking one claim: the lines resolved against the graph,
+dated lookups (memoised for the claim) and the builder that turns a rule into a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kg.claims.model import Claim, ClaimLine
+from kg.claims.rules import ClaimRule, RuleBook, Selection
+from kg.graph import KnowledgeGraph
+from kg.model import Code, Edge, Finding, ModifierRule, Mue, PaymentStatus, Relationship, Source
+
+__all__ = ["ClaimContext", "LineView", "fill"]
+
+
+class _Values(dict[str, Any]):
+    """Template values; an unknown placeholder stays as written instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """Fill a rule's message template; a malformed template is returned as written.
+
+    >>> fill("Line {line}: {code} {unknown}", {"line": 2, "code": "96368"})
+    'Line 2: 96368 {unknown}'
+    >>> fill("odd {", {})
+    'odd {'
+    """
+    try:
+        return template.format_map(_Values(values))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A claim line with its 1-based number and the code's IRI (``None`` when not a valid code)."""
+
+    number: int
+    line: ClaimLine
+    iri: str | None
+    code: Code | None
+
+    @property
+    def notation(self) -> str:
+        return self.line.code
+
+
+class ClaimContext:
+    """One claim being checked: resolved lines, memoised dated lookups and a finding builder."""
+
+    def __init__(self, kg: KnowledgeGraph, book: RuleBook, claim: Claim, as_of: date) -> None:
+        self.kg = kg
+        self.book = book
+        self.claim = claim
+        self.as_of = as_of
+        self.selection: Selection = book.select(claim.payer, claim.claim_type.value, claim.place_of_service, as_of)
+        self.lines: list[LineView] = []
+        for number, line in enumerate(claim.lines, start=1):
+            iri = kg.code_iri(line.code)
+            code = kg.code(line.code, as_of) if iri is not None else None
+            self.lines.append(LineView(number, line, iri if code is not None else None, code))
+        self.known = [lv for lv in self.lines if lv.iri is not None]
+        self.on_claim: dict[str, list[LineView]] = {}
+        for lv in self.known:
+            self.on_claim.setdefault(lv.iri, []).append(lv)  # type: ignore[arg-type]
+        self.payment_system = book.payment_system.get(claim.claim_type.value)
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._base = {
+            "date": as_of.isoformat(),
+            "claimType": claim.claim_type.value,
+            "pos": claim.place_of_service or "",
+            "posName": book.places.get(claim.place_of_service or "", ""),
+            "payer": claim.payer,
+        }
+
+    # ------------------------------------------------------------------ memoised lookups
+    def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    def out_edges(self, iri: str, kind: str) -> list[Edge]:
+        """Active edges of ``kind`` leaving ``iri`` on the date of service."""
+        return self._cached(("out", iri, kind), lambda: self.kg.edges(iri, kind, "out", self.as_of))
+
+    def in_edges(self, iri: str, kind: str) -> list[Edge]:
+        """Active edges of ``kind`` arriving at ``iri`` on the date of service."""
+        return self._cached(("in", iri, kind), lambda: self.kg.edges(iri, kind, "in", self.as_of))
+
+    def edges_between(self, source: str, target: str, kind: str) -> list[Edge]:
+        """Active edges of ``kind`` from ``source`` to ``target`` on the date of service."""
+        return self._cached(("between", source, target, kind),
+                            lambda: self.kg.edges_between(source, target, kind, self.as_of))
+
+    def mue(self, lv: LineView) -> Mue | None:
+        """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
+        return self._cached(("mue", lv.iri),
+                            lambda: self.kg.mue(lv.notation, self.claim.claim_type.value, self.as_of))
+
+    def status(self, lv: LineView) -> PaymentStatus | None:
+        """The line's status in the claim type's payment system, or ``None``."""
+
+        def compute() -> PaymentStatus | None:
+            if self.payment_system is None:
+                return None
+            return next((p for p in self.kg.payment_statuses(lv.notation, self.as_of)
+                         if p.payment_system == self.payment_system), None)
+
+        return self._cached(("status", lv.iri), compute)
+
+    def modifier_rules(self, lv: LineView) -> list[ModifierRule]:
+        """The modifier rules of the line's code on the date of service."""
+        return self._cached(("modrules", lv.iri), lambda: self.kg.modifier_rules(lv.notation, self.as_of))
+
+    def is_add_on(self, lv: LineView) -> bool:
+        return bool(lv.code and lv.code.is_add_on)
+
+    def has_modifier(self, lv: LineView, flag: str) -> bool:
+        """Whether a modifier on the line carries ``flag`` (``bypasses_ptp``, ``marks_separate_site``)."""
+        modifiers = self.book.modifiers
+        return any(getattr(modifiers[m], flag) for m in lv.line.modifiers if m in modifiers)
+
+    def modifiers_with(self, flag: str) -> str:
+        """The graph's modifiers carrying ``flag``, listed for a message."""
+        return ", ".join(sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag)))
+
+    def relationships(self, edges: Iterable[Edge]) -> tuple[Relationship, ...]:
+        """Edges as relationships, each once (an n-ary edge id can reach a check twice)."""
+        seen: dict[str, Relationship] = {}
+        for edge in edges:
+            key = str(edge.attrs.get("id")) + edge.source + edge.target
+            if key not in seen:
+                seen[key] = self.kg.relationship(edge)
+        return tuple(seen.values())
+
+    # ------------------------------------------------------------------ findings
+    def _sources(self, rule: ClaimRule, extra: Iterable[Source | str]) -> tuple[Source, ...]:
+        found: dict[str, Source] = {s.iri: s for s in rule.sources}
+        for item in extra:
+            src = item if isinstance(item, Source) else self.kg.source(item)
+            found.setdefault(src.iri, src)
+        return tuple(sorted(found.values(), key=lambda s: (-s.confidence_rank, s.title)))
+
+    def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
+        """Template values for a line: the claim's plus line, code and units, plus ``more``."""
+        values = dict(self._base)
+        if lv is not None:
+            values.update(line=lv.number, code=lv.notation, units=lv.line.units)
+        values.update(more)
+        return values
+
+    def finding(
+        self,
+        rule: ClaimRule,
+        lv: LineView | None,
+        codes: Sequence[str] = (),
+        values: dict[str, Any] | None = None,
+        sources: Iterable[Source | str] = (),
+        path: Sequence[Relationship] = (),
+    ) -> Finding:
+        """The finding ``rule`` reports for a line (or the claim when ``lv`` is ``None``)."""
+        assert rule.rule_id is not None and rule.severity is not None  # enforced when compiling
+        vals = values if values is not None else self.values(lv)
+        vals.setdefault("ruleLabel", rule.label)
+        return Finding(rule=rule.rule_id, severity=rule.severity, message=fill(rule.message, vals),
+                       codes=tuple(codes), line=None if lv is None else lv.number,
+                       sources=self._sources(rule, sources), path=tuple(path))
+
+    def no_data(
+        self,
+        rules: Sequence[ClaimRule],
+        lv: LineView | None,
+        values: dict[str, Any] | None = None,
+        sources: Iterable[Source | str] = (),
+    ) -> Finding:
+        """A ``NO_DATA`` finding: the graph cannot decide ``rules`` for a line or the claim.
+
+        The message is the first rule's ``ck:noDataMessage``, else the no-data policy's; the
+        severity the rule's ``ck:noDataSeverity``, else the policy's.
+        """
+        policy = self.selection.no_data
+        owner = next((r for r in rules if r.no_data_message), rules[0] if rules else policy)
+        vals = values if values is not None else self.values(lv)
+        vals.setdefault("ruleLabel", owner.label)
+        fallback = policy.message if lv is not None else (policy.claim_message or policy.message)
+        template = owner.no_data_message or fallback
+        severity = owner.no_data_severity or policy.severity
+        assert severity is not None  # a policy without a severity is rejected when compiling
+        return Finding(rule=policy.rule_id or "", severity=severity, message=fill(template, vals),
+                       codes=() if lv is None else (lv.notation,), line=None if lv is None else lv.number,
+                       sources=self._sources(policy, (*owner.sources, *sources)), path=())
