@@ -118,7 +118,7 @@ def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fi
                     if can_bypass and ctx.has_modifier(lv, "bypasses_ptp"):
                         continue
                     values = ctx.values(lv, other=other.notation, otherLine=other.number,
-                                        indicator="none" if indicator is None else indicator,
+                                        indicator="" if indicator is None else indicator,
                                         note=edge.attrs.get("note") or "", modifiers=bypass_list)
                     hint = rule.bypass_message if can_bypass else rule.no_bypass_message
                     values["bypass"] = fill(hint, values) if hint else ""
