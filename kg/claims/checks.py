@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from kg.claims.context import ClaimContext, LineView, fill
 from kg.claims.rules import ClaimRule
-from kg.model import Edge, Finding
+from kg.model import Edge, Finding, is_active
 from kg.vocab import CK
 
 __all__ = ["CHECKS", "CheckFunction"]
@@ -100,30 +100,28 @@ def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fi
     bypass_list = ctx.modifiers_with("bypasses_ptp")
     for rule in rules:
         kind = rule.relation_kind or ""
-        for lv in ctx.known:
-            assert lv.iri is not None
-            seen: set[str] = set()
-            for other in ctx.known:
-                if other.iri == lv.iri:
+        seen: set[tuple[int, str]] = set()
+        for lv, other, found in ctx.linked_pairs():
+            assert other.iri is not None
+            for attrs in found:
+                if attrs["kind"] != kind or not is_active(attrs, ctx.as_of):
                     continue
-                assert other.iri is not None
-                for edge in ctx.edges_between(lv.iri, other.iri, kind):
-                    edge_id = str(edge.attrs.get("id"))
-                    indicator = edge.attrs.get("modifierIndicator")
-                    if edge_id in seen or not rule.uses_edge(edge.attrs.get("sources", ())) \
-                            or indicator in rule.inactive_indicators:
-                        continue
-                    seen.add(edge_id)
-                    can_bypass = indicator in rule.bypass_indicators
-                    if can_bypass and ctx.has_modifier(lv, "bypasses_ptp"):
-                        continue
-                    values = ctx.values(lv, other=other.notation, otherLine=other.number,
-                                        indicator="" if indicator is None else indicator,
-                                        note=edge.attrs.get("note") or "", modifiers=bypass_list)
-                    hint = rule.bypass_message if can_bypass else rule.no_bypass_message
-                    values["bypass"] = fill(hint, values) if hint else ""
-                    yield ctx.finding(rule, lv, (lv.notation, other.notation), values,
-                                      path=ctx.relationships([edge]))
+                edge_id = str(attrs.get("id"))
+                indicator = attrs.get("modifierIndicator")
+                if (lv.number, edge_id) in seen or not rule.uses_edge(attrs.get("sources", ())) \
+                        or indicator in rule.inactive_indicators:
+                    continue
+                seen.add((lv.number, edge_id))  # the column-1 code on several lines: report once
+                can_bypass = indicator in rule.bypass_indicators
+                if can_bypass and ctx.has_modifier(lv, "bypasses_ptp"):
+                    continue
+                values = ctx.values(lv, other=other.notation, otherLine=other.number,
+                                    indicator="" if indicator is None else indicator,
+                                    note=attrs.get("note") or "", modifiers=bypass_list)
+                hint = rule.bypass_message if can_bypass else rule.no_bypass_message
+                values["bypass"] = fill(hint, values) if hint else ""
+                edge = Edge(lv.iri or "", other.iri, attrs)
+                yield ctx.finding(rule, lv, (lv.notation, other.notation), values, path=ctx.relationships([edge]))
 
 
 def _modifier_applicability(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
@@ -174,8 +172,8 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
             yield ctx.no_data(rules, lv, ctx.values(lv, system=ctx.payment_system))
             continue
         for rule in rules:
-            values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.payment_system)
-            if (status.payment_system, status.status) in rule.when_status:
+            values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.system)
+            if (status.system, status.status) in rule.when_status:
                 yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
             elif status.packaging in rule.when_packaging:
                 if not status.packaged_with:

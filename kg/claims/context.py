@@ -12,9 +12,9 @@ from typing import Any
 from kg.claims.model import Claim, ClaimLine
 from kg.claims.rules import ClaimRule, RuleBook, Selection
 from kg.graph import KnowledgeGraph
-from kg.model import Code, Edge, Finding, ModifierRule, Mue, PaymentStatus, Relationship, Source
+from kg.model import Code, Edge, Finding, ModifierRule, Relationship, Source, is_active
 
-__all__ = ["ClaimContext", "LineView", "fill"]
+__all__ = ["ClaimContext", "LineMue", "LineStatus", "LineView", "fill"]
 
 
 class _Values(dict[str, Any]):
@@ -36,6 +36,28 @@ def fill(template: str, values: dict[str, Any]) -> str:
         return template.format_map(_Values(values))
     except (ValueError, IndexError, AttributeError, KeyError):
         return template
+
+
+@dataclass(frozen=True, slots=True)
+class LineMue:
+    """The MUE in force for a line's code and the claim type."""
+
+    max_units: int
+    adjudication: str
+    per_date_of_service: bool
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LineStatus:
+    """A line's status in the claim type's payment system, and what the status means."""
+
+    system: str
+    status: str
+    meaning: str
+    packaging: str
+    packaged_with: tuple[str, ...]
+    sources: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +94,8 @@ class ClaimContext:
             self.on_claim.setdefault(lv.iri, []).append(lv)  # type: ignore[arg-type]
         self.payment_system = book.payment_system.get(claim.claim_type.value)
         self._memo: dict[tuple[Any, ...], Any] = {}
+        assert book.index is not None
+        self._index = book.index
         self._base = {
             "date": as_of.isoformat(),
             "claimType": claim.claim_type.value,
@@ -90,36 +114,89 @@ class ClaimContext:
 
     def out_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` leaving ``iri`` on the date of service."""
-        return self._cached(("out", iri, kind), lambda: self.kg.edges(iri, kind, "out", self.as_of))
+        day = self.as_of
+        return self._cached(("out", iri, kind), lambda: [
+            Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ()) if is_active(a, day)])
 
     def in_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` arriving at ``iri`` on the date of service."""
-        return self._cached(("in", iri, kind), lambda: self.kg.edges(iri, kind, "in", self.as_of))
+        day = self.as_of
+        return self._cached(("in", iri, kind), lambda: [
+            Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ()) if is_active(a, day)])
 
     def edges_between(self, source: str, target: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` from ``source`` to ``target`` on the date of service."""
-        return self._cached(("between", source, target, kind),
-                            lambda: self.kg.edges_between(source, target, kind, self.as_of))
+        found = self._index.out_by_target(source).get(target)
+        if not found:
+            return []
+        return [Edge(source, target, a) for a in found if a["kind"] == kind and is_active(a, self.as_of)]
 
-    def mue(self, lv: LineView) -> Mue | None:
+    def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
+        """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
+        the edges' attributes: computed once per claim, one dict lookup per pair."""
+
+        def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
+            pairs = []
+            for lv in self.known:
+                assert lv.iri is not None
+                targets = self._index.out_by_target(lv.iri)
+                if not targets:
+                    continue
+                for other in self.known:
+                    found = targets.get(other.iri) if other.iri != lv.iri else None  # type: ignore[arg-type]
+                    if found:
+                        pairs.append((lv, other, found))
+            return pairs
+
+        return self._cached(("pairs",), compute)
+
+    @staticmethod
+    def _latest(edges: Iterable[Edge]) -> Edge | None:
+        # The fact in force: the latest effective one, as KnowledgeGraph.mue/payment_statuses choose.
+        best: Edge | None = None
+        for edge in edges:
+            if best is None or (edge.attrs.get("effective") or date.min) >= (best.attrs.get("effective") or date.min):
+                best = edge
+        return best
+
+    def mue(self, lv: LineView) -> LineMue | None:
         """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
-        return self._cached(("mue", lv.iri),
-                            lambda: self.kg.mue(lv.notation, self.claim.claim_type.value, self.as_of))
 
-    def status(self, lv: LineView) -> PaymentStatus | None:
+        def compute() -> LineMue | None:
+            target = self.book.claim_type_iri.get(self.claim.claim_type.value)
+            assert lv.iri is not None
+            best = self._latest(e for e in self.out_edges(lv.iri, self.book.mue_kind) if e.target == target)
+            if best is None:
+                return None
+            a = best.attrs
+            adjudication = self.kg.node(a["adjudication"]) if a.get("adjudication") else {}
+            return LineMue(max_units=int(a["maxUnits"]), adjudication=str(adjudication.get("enumName", "")),
+                           # no adjudication given: counted per date of service, as KnowledgeGraph.mue does
+                           per_date_of_service=bool(adjudication.get("perDateOfService", True)),
+                           sources=tuple(a.get("sources", ())))
+
+        return self._cached(("mue", lv.iri), compute)
+
+    def status(self, lv: LineView) -> LineStatus | None:
         """The line's status in the claim type's payment system, or ``None``."""
 
-        def compute() -> PaymentStatus | None:
-            if self.payment_system is None:
+        def compute() -> LineStatus | None:
+            system = self.book.payment_system_iri.get(self.claim.claim_type.value)
+            if system is None or lv.iri is None:
                 return None
-            return next((p for p in self.kg.payment_statuses(lv.notation, self.as_of)
-                         if p.payment_system == self.payment_system), None)
+            best = self._latest(e for e in self.out_edges(lv.iri, self.book.status_kind) if e.target == system)
+            if best is None or not best.attrs.get("status"):
+                return None
+            info = self.book.status_info(best.attrs["status"])
+            return LineStatus(system=self.payment_system or "", status=info.notation, meaning=info.meaning,
+                              packaging=info.packaging, packaged_with=info.packaged_with,
+                              sources=tuple(best.attrs.get("sources", ())))
 
         return self._cached(("status", lv.iri), compute)
 
     def modifier_rules(self, lv: LineView) -> list[ModifierRule]:
         """The modifier rules of the line's code on the date of service."""
-        return self._cached(("modrules", lv.iri), lambda: self.kg.modifier_rules(lv.notation, self.as_of))
+        return self.book.modifier_rules(lv.notation, self.as_of)
 
     def is_add_on(self, lv: LineView) -> bool:
         return bool(lv.code and lv.code.is_add_on)

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kg.claims.index import AdjacencyIndex
 from kg.graph import KnowledgeGraph
-from kg.model import Modifier, Severity, Source, is_active
+from kg.model import Modifier, ModifierRule, Severity, Source, is_active
 from kg.vocab import CK
 
-__all__ = ["ClaimRule", "ClaimRulesError", "RuleBook", "Selection", "rule_book"]
+__all__ = ["ClaimRule", "ClaimRulesError", "RuleBook", "Selection", "StatusInfo", "rule_book"]
 
 
 class ClaimRulesError(ValueError):
@@ -113,6 +114,16 @@ class ClaimRule:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusInfo:
+    """What a status value of a payment system means (read from its ``ck:StatusValue`` node)."""
+
+    notation: str
+    meaning: str
+    packaging: str
+    packaged_with: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     """The rules that apply to one claim context, grouped by check kind."""
 
@@ -130,6 +141,13 @@ class RuleBook:
     rules: tuple[ClaimRule, ...] = ()
     payer_iris: dict[str, str] = field(default_factory=dict)
     payment_system: dict[str, str | None] = field(default_factory=dict)
+    payment_system_iri: dict[str, str | None] = field(default_factory=dict)
+    claim_type_iri: dict[str, str] = field(default_factory=dict)
+    mue_kind: str = ""
+    status_kind: str = ""
+    index: AdjacencyIndex | None = None
+    _status_info: dict[str, StatusInfo] = field(default_factory=dict)
+    _modifier_rules: dict[tuple[str, date], list[ModifierRule]] = field(default_factory=dict)
     modifiers: dict[str, Modifier] = field(default_factory=dict)
     places: dict[str, str] = field(default_factory=dict)
     not_applicable: str | None = None
@@ -149,8 +167,14 @@ class RuleBook:
             book.payer_iris[str(kg.node(iri).get("notation", "")).lower()] = iri
         for iri in kg.nodes_of_type(CK.ClaimType):
             system = next(iter(kg.targets(iri, "paymentSystem")), None)
-            book.payment_system[str(kg.node(iri).get("enumName"))] = (
-                str(kg.node(system).get("notation")) if system else None)
+            name = str(kg.node(iri).get("enumName"))
+            book.claim_type_iri[name] = iri
+            book.payment_system_iri[name] = system
+            book.payment_system[name] = str(kg.node(system).get("notation")) if system else None
+        # Edge kind names come from the vocabulary's ck:edgeKind annotations.
+        book.mue_kind = str(kg.node(CK.MueLimit).get("edgeKind", ""))
+        book.status_kind = str(kg.node(CK.PaymentStatus).get("edgeKind", ""))
+        book.index = AdjacencyIndex(kg.graph)
         book.modifiers = {m.code.upper(): m for m in kg.modifiers()}
         for iri in kg.nodes_of_type(CK.PlaceOfService):
             attrs = kg.node(iri)
@@ -238,6 +262,31 @@ class RuleBook:
         if missing:
             raise ClaimRulesError(f"{iri}: rule of kind {kind} lacks {', '.join(missing)}")
         return rule
+
+    def status_info(self, iri: str) -> StatusInfo:
+        """The meaning of a ``ck:StatusValue`` node, read once per graph."""
+        info = self._status_info.get(iri)
+        if info is None:
+            attrs = self.kg.node(iri)
+            info = StatusInfo(
+                notation=str(attrs.get("notation", "")),
+                meaning=str(attrs.get("prefLabel", "")),
+                packaging=str(attrs.get("packaging", "")),
+                packaged_with=tuple(str(self.kg.node(t).get("notation")) for t in self.kg.targets(iri, "packagedWithStatus")),
+            )
+            self._status_info[iri] = info
+        return info
+
+    def modifier_rules(self, notation: str, as_of: date) -> list[ModifierRule]:
+        """``KnowledgeGraph.modifier_rules`` memoised per graph: the graph does not change once
+        loaded, and building the rules walks every modifier rule and indicator meaning."""
+        key = (notation, as_of)
+        rules = self._modifier_rules.get(key)
+        if rules is None:
+            if len(self._modifier_rules) > 65536:  # bounded: dates of service are unbounded input
+                self._modifier_rules.clear()
+            rules = self._modifier_rules[key] = self.kg.modifier_rules(notation, as_of)
+        return rules
 
     def payer_chain(self, payer: str) -> list[str] | None:
         """The payer's IRI followed by its baselines, or ``None`` for an unknown payer.
