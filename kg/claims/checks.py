@@ -150,8 +150,7 @@ def _declared_applicability(ctx: ClaimContext, rule_iri: str | None, applicabili
         declared = next(iter(ctx.kg.targets(rule_iri, "applicability")), None)
         if declared is not None:
             return declared
-    return next((i for i in ctx.kg.nodes_of_type(CK.Applicability)
-                 if ctx.kg.node(i).get("enumName") == applicability), None)
+    return ctx.book.applicability_iri.get(applicability)
 
 
 def _setting_restriction(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:

@@ -114,22 +114,23 @@ class ClaimContext:
 
     def out_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` leaving ``iri`` on the date of service."""
-        day = self.as_of
-        return self._cached(("out", iri, kind), lambda: [
-            Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ()) if is_active(a, day)])
+        key = ("out", iri, kind)
+        found = self._memo.get(key)
+        if found is None:
+            day = self.as_of
+            found = self._memo[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
+                                       if is_active(a, day)]
+        return found
 
     def in_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` arriving at ``iri`` on the date of service."""
-        day = self.as_of
-        return self._cached(("in", iri, kind), lambda: [
-            Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ()) if is_active(a, day)])
-
-    def edges_between(self, source: str, target: str, kind: str) -> list[Edge]:
-        """Active edges of ``kind`` from ``source`` to ``target`` on the date of service."""
-        found = self._index.out_by_target(source).get(target)
-        if not found:
-            return []
-        return [Edge(source, target, a) for a in found if a["kind"] == kind and is_active(a, self.as_of)]
+        key = ("in", iri, kind)
+        found = self._memo.get(key)
+        if found is None:
+            day = self.as_of
+            found = self._memo[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
+                                       if is_active(a, day)]
+        return found
 
     def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
         """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
@@ -150,49 +151,51 @@ class ClaimContext:
 
         return self._cached(("pairs",), compute)
 
-    @staticmethod
-    def _latest(edges: Iterable[Edge]) -> Edge | None:
-        # The fact in force: the latest effective one, as KnowledgeGraph.mue/payment_statuses choose.
-        best: Edge | None = None
-        for edge in edges:
-            if best is None or (edge.attrs.get("effective") or date.min) >= (best.attrs.get("effective") or date.min):
-                best = edge
+    def _in_force(self, iri: str, kind: str, target: str | None) -> dict[str, Any] | None:
+        # The fact in force for one target: active on the date of service and, among those,
+        # the latest effective one (as KnowledgeGraph.mue and payment_statuses choose).
+        day = self.as_of
+        best: dict[str, Any] | None = None
+        for other, attrs in self._index.out_kind(iri).get(kind, ()):
+            if other != target or not is_active(attrs, day):
+                continue
+            if best is None or (attrs.get("effective") or date.min) >= (best.get("effective") or date.min):
+                best = attrs
         return best
 
     def mue(self, lv: LineView) -> LineMue | None:
         """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
-
-        def compute() -> LineMue | None:
-            target = self.book.claim_type_iri.get(self.claim.claim_type.value)
-            assert lv.iri is not None
-            best = self._latest(e for e in self.out_edges(lv.iri, self.book.mue_kind) if e.target == target)
-            if best is None:
-                return None
-            a = best.attrs
+        key = ("mue", lv.iri)
+        if key in self._memo:
+            return self._memo[key]
+        assert lv.iri is not None
+        a = self._in_force(lv.iri, self.book.mue_kind, self.book.claim_type_iri.get(self.claim.claim_type.value))
+        found = None
+        if a is not None:
             adjudication = self.kg.node(a["adjudication"]) if a.get("adjudication") else {}
-            return LineMue(max_units=int(a["maxUnits"]), adjudication=str(adjudication.get("enumName", "")),
-                           # no adjudication given: counted per date of service, as KnowledgeGraph.mue does
-                           per_date_of_service=bool(adjudication.get("perDateOfService", True)),
-                           sources=tuple(a.get("sources", ())))
-
-        return self._cached(("mue", lv.iri), compute)
+            found = LineMue(max_units=int(a["maxUnits"]), adjudication=str(adjudication.get("enumName", "")),
+                            # no adjudication given: counted per date of service, as KnowledgeGraph.mue does
+                            per_date_of_service=bool(adjudication.get("perDateOfService", True)),
+                            sources=tuple(a.get("sources", ())))
+        self._memo[key] = found
+        return found
 
     def status(self, lv: LineView) -> LineStatus | None:
         """The line's status in the claim type's payment system, or ``None``."""
-
-        def compute() -> LineStatus | None:
-            system = self.book.payment_system_iri.get(self.claim.claim_type.value)
-            if system is None or lv.iri is None:
-                return None
-            best = self._latest(e for e in self.out_edges(lv.iri, self.book.status_kind) if e.target == system)
-            if best is None or not best.attrs.get("status"):
-                return None
-            info = self.book.status_info(best.attrs["status"])
-            return LineStatus(system=self.payment_system or "", status=info.notation, meaning=info.meaning,
-                              packaging=info.packaging, packaged_with=info.packaged_with,
-                              sources=tuple(best.attrs.get("sources", ())))
-
-        return self._cached(("status", lv.iri), compute)
+        key = ("status", lv.iri)
+        if key in self._memo:
+            return self._memo[key]
+        system = self.book.payment_system_iri.get(self.claim.claim_type.value)
+        found = None
+        if system is not None and lv.iri is not None:
+            a = self._in_force(lv.iri, self.book.status_kind, system)
+            if a is not None and a.get("status"):
+                info = self.book.status_info(a["status"])
+                found = LineStatus(system=self.payment_system or "", status=info.notation, meaning=info.meaning,
+                                   packaging=info.packaging, packaged_with=info.packaged_with,
+                                   sources=tuple(a.get("sources", ())))
+        self._memo[key] = found
+        return found
 
     def modifier_rules(self, lv: LineView) -> list[ModifierRule]:
         """The modifier rules of the line's code on the date of service."""

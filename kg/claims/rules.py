@@ -151,6 +151,7 @@ class RuleBook:
     modifiers: dict[str, Modifier] = field(default_factory=dict)
     places: dict[str, str] = field(default_factory=dict)
     not_applicable: str | None = None
+    applicability_iri: dict[str, str] = field(default_factory=dict)
     severity_rank: dict[Severity, int] = field(default_factory=dict)
     _selections: dict[tuple[Any, ...], Selection] = field(default_factory=dict)
 
@@ -180,6 +181,7 @@ class RuleBook:
             attrs = kg.node(iri)
             book.places[str(attrs.get("notation", "")).upper()] = str(attrs.get("prefLabel", ""))
         book.not_applicable = kg.node(CK.NotApplicable).get("enumName")
+        book.applicability_iri = {str(kg.node(i).get("enumName")): i for i in kg.nodes_of_type(CK.Applicability)}
         for iri in kg.nodes_of_type(CK.SeverityLevel):
             severity = book._severity(iri)
             if severity is not None:
@@ -287,6 +289,14 @@ class RuleBook:
                 self._modifier_rules.clear()
             rules = self._modifier_rules[key] = self.kg.modifier_rules(notation, as_of)
         return rules
+
+    def clear_caches(self) -> None:
+        """Forget every memoised lookup (the adjacency index, modifier rules, rule selections),
+        so the next claim pays the full lookup cost; benchmarks use it to measure a cold check."""
+        self.index = AdjacencyIndex(self.kg.graph)
+        self._modifier_rules.clear()
+        self._selections.clear()
+        self._status_info.clear()
 
     def payer_chain(self, payer: str) -> list[str] | None:
         """The payer's IRI followed by its baselines, or ``None`` for an unknown payer.
