@@ -82,6 +82,34 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    import json
+
+    from kg.claims import ClaimInputError, ClaimRulesError, check_json_document
+    from kg.graph import KnowledgeGraph
+    from kg.load import GraphLoadError
+
+    name = "standard input" if str(args.claims) == "-" else str(args.claims)
+    try:
+        text = sys.stdin.read() if str(args.claims) == "-" else Path(args.claims).read_text(encoding="utf-8")
+        value = json.loads(text)
+    except OSError as err:
+        print(f"check: cannot read {name}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        print(f"check: {name} is not valid JSON: {err}", file=sys.stderr)
+        return 2
+    try:
+        output, all_valid = check_json_document(KnowledgeGraph.default(args.data), value)
+    except ClaimInputError as err:
+        print(f"check: {name}: {err}", file=sys.stderr)
+        return 2
+    except (GraphLoadError, ClaimRulesError) as err:
+        print(f"check: cannot load the graph: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 0 if all_valid else 1
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
@@ -113,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(func=_cmd_schema)
+
+    check = commands.add_parser("check", help="check claims offline (JSON shaped like the GraphQL ClaimInput); "
+                                "exit 0 all valid, 1 an ERROR finding, 2 bad input")
+    check.add_argument("claims", type=Path, metavar="CLAIMS.json", help="a claim object or a list of them ('-' reads stdin)")
+    check.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
+                       help="an imported release directory (repeatable)")
+    check.set_defaults(func=_cmd_check)
     return parser
 
 

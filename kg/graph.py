@@ -286,6 +286,19 @@ class KnowledgeGraph:
         """Every code in the graph, sorted by notation."""
         return sorted((self._code_object(i) for i in self._codes.values()), key=lambda c: c.code)
 
+    def relationship(self, edge: Edge) -> Relationship:
+        """A raw code-to-code edge (from :meth:`edges`) as a :class:`Relationship` with its sources.
+
+        Raises:
+            ValueError: the edge is not one of the :class:`RelationKind` kinds.
+
+        >>> kg = KnowledgeGraph.default()
+        >>> edge = kg.edges(kg.code_iri("96368"), "ADD_ON_OF")[0]
+        >>> kg.relationship(edge).kind.value
+        'ADD_ON_OF'
+        """
+        return self._relationship(edge)
+
     def _relationship(self, edge: Edge) -> Relationship:
         a = edge.attrs
         return Relationship(
@@ -363,6 +376,32 @@ class KnowledgeGraph:
 
         return nx.subgraph_view(self.graph, filter_edge=keep).to_undirected(as_view=True)
 
+    @staticmethod
+    def _ordered_bfs(view: nx.Graph, source: str, cutoff: int, target: str | None = None) -> dict[str, list[str]]:
+        """Shortest paths from ``source``, visiting neighbours in IRI order.
+
+        networkx's shortest-path functions return *a* shortest path, which one depending on
+        insertion order; an explanation must not change because a file was loaded in another
+        order, so ties are broken here by taking neighbours in sorted order (for codes of one
+        system, by notation). Stops early once ``target`` is reached.
+        """
+        paths = {source: [source]}
+        frontier = [source]
+        for _ in range(cutoff):
+            following: list[str] = []
+            for node in frontier:
+                for neighbour in sorted(view.adj[node]):
+                    if neighbour in paths:
+                        continue
+                    paths[neighbour] = [*paths[node], neighbour]
+                    if neighbour == target:
+                        return paths
+                    following.append(neighbour)
+            if not following:
+                break
+            frontier = following
+        return paths
+
     def _hop(self, a: str, b: str, kinds: Iterable[str] | None, as_of: date | None) -> Relationship:
         wanted = _RELATION_KINDS if kinds is None else frozenset(kinds)
         for source, target in ((a, b), (b, a)):
@@ -398,7 +437,7 @@ class KnowledgeGraph:
         iri = self.require_code_iri(code)
         names = None if kinds is None else [RelationKind(k).value for k in kinds]
         view = self._relation_view(names, as_of)
-        paths = nx.single_source_shortest_path(view, iri, cutoff=max(depth, 0))
+        paths = self._ordered_bfs(view, iri, max(depth, 0))
         reached = sorted(
             ((len(nodes) - 1, self._code_object(target), nodes) for target, nodes in paths.items()
              if target != iri and self.node(target).get("notation") is not None),
@@ -412,6 +451,9 @@ class KnowledgeGraph:
     def path(self, from_code: str, to_code: str, as_of: date | None = None) -> list[Relationship] | None:
         """The shortest chain of relationships linking two codes, or ``None`` when unlinked.
 
+        Among paths of equal length the one through the lowest-sorting codes is returned, so
+        the same data always gives the same explanation.
+
         >>> [(r.kind.value, r.from_code.code, r.to_code.code) for r in KnowledgeGraph.default().path("96411", "96415")]
         [('ADD_ON_OF', '96411', '96413'), ('ADD_ON_OF', '96415', '96413')]
         """
@@ -419,9 +461,8 @@ class KnowledgeGraph:
         if a == b:
             return []
         view = self._relation_view(None, as_of)
-        try:
-            nodes = nx.shortest_path(view, a, b)
-        except nx.NetworkXNoPath:
+        nodes = self._ordered_bfs(view, a, view.number_of_nodes(), target=b).get(b)
+        if nodes is None:
             return None
         return [self._hop(x, y, None, as_of) for x, y in pairwise(nodes)]
 

@@ -5,8 +5,8 @@ and coded by :func:`kg.encounter.code_encounter`. Structurally bad input (a blan
 repeated id) is a client error; problems inside the record (``"25:99"``, a stop before the
 start) come back as findings.
 
->>> [f.name for f in EncounterQuery.__strawberry_definition__.fields]
-['codeEncounter']
+>>> [f.python_name for f in EncounterQuery.__strawberry_definition__.fields]
+['code_encounter']
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class EncounterCoding:
     def lines(self) -> list[CodedLine]:
         return [CodedLine(model=line) for line in self.model.lines]
 
-    @strawberry.field(description="What needs attention: uncodable administrations, documentation, disagreements between sources.")
+    @strawberry.field(description="What needs attention: uncodable administrations, documentation, disagreeing sources.")
     def findings(self) -> list[Finding]:
         return findings_of(self.model.findings)
 

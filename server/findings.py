@@ -1,7 +1,7 @@
 """The ``Finding`` type shared by ``checkClaim`` and ``codeEncounter``: what fired, and why.
 
 >>> from kg.model import Finding as DomainFinding, Severity as DomainSeverity
->>> Finding.from_model(DomainFinding("NO_DATA", DomainSeverity.INFO, "no MUE", ("96365",), 1)).rule
+>>> Finding.from_model(DomainFinding("NO_DATA", DomainSeverity.INFO, "no MUE", ("96365",), 1)).rule()
 'NO_DATA'
 """
 

@@ -35,8 +35,8 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from kg.graph import UnknownCodeError
-from server.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS, ClientError
 from server.encounter import EncounterQuery
+from server.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS, ClientError
 from server.query import GraphQuery
 
 __all__ = [

@@ -48,8 +48,10 @@ def test_an_edge_is_absent_before_its_effective_date(dated_kg: KnowledgeGraph) -
 
 def test_as_of_applies_to_paths_and_related(dated_kg: KnowledgeGraph) -> None:
     assert dated_kg.path("96372", "96373", as_of=date(2024, 1, 1))[0].kind is RelationKind.MUTUALLY_EXCLUSIVE_WITH
-    assert dated_kg.path("96372", "96373", as_of=date(2025, 1, 1)) is None
-    near = {r.code.code for r in dated_kg.related("96372", depth=1, as_of=date(2027, 6, 1))}
+    later = dated_kg.path("96372", "96373", as_of=date(2025, 1, 1)) or []
+    assert "https://w3id.org/codingkg/relationship/ended" not in {r.iri for r in later}
+    me = [RelationKind.MUTUALLY_EXCLUSIVE_WITH]
+    near = {r.code.code for r in dated_kg.related("96372", depth=1, kinds=me, as_of=date(2027, 6, 1))}
     assert near == {"96377"}
 
 

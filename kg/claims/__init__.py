@@ -1,0 +1,48 @@
+"""Claim checks: what a payer's edits will do to a claim before it is submitted, and why.
+
+Python implements a few generic check kinds (:mod:`kg.claims.checks`); the rules that use them
+are declared in RDF (``ontology/data/claim-rules*.ttl``) and compiled by :mod:`kg.claims.rules`.
+Every finding names the line, the codes, a message, its sources and the graph edges that made
+it fire.
+
+>>> from kg.graph import KnowledgeGraph
+>>> kg = KnowledgeGraph.default()
+>>> claim = claim_from_dict({"claimType": "PROFESSIONAL", "placeOfService": "11",
+...     "lines": [{"code": "96413"}, {"code": "96368", "units": 2}]})
+>>> [(f.rule, f.line) for f in check_claim(kg, claim).findings if f.severity.value == "ERROR"]
+[('MUE_EXCEEDED', 2)]
+"""
+
+from __future__ import annotations
+
+from kg.claims.engine import check_claim, check_claims, check_json_document
+from kg.claims.model import (
+    Claim,
+    ClaimCheck,
+    ClaimInputError,
+    ClaimLine,
+    ClaimType,
+    claim_from_dict,
+    claims_from_json_value,
+)
+from kg.claims.rules import ClaimRule, ClaimRulesError, RuleBook, rule_book
+from kg.claims.serialize import check_to_dict, finding_to_dict
+
+__all__ = [
+    "Claim",
+    "ClaimCheck",
+    "ClaimInputError",
+    "ClaimLine",
+    "ClaimRule",
+    "ClaimRulesError",
+    "ClaimType",
+    "RuleBook",
+    "check_claim",
+    "check_claims",
+    "check_json_document",
+    "check_to_dict",
+    "claim_from_dict",
+    "claims_from_json_value",
+    "finding_to_dict",
+    "rule_book",
+]

@@ -1,0 +1,265 @@
+"""The generic check kinds. Each takes the claim context and the rules of its kind that apply to
+the claim, and returns findings. No code, severity, limit or modifier is written here: every
+such value comes from the rule (RDF) or from the graph's facts.
+
+Register a kind by adding a function to :data:`CHECKS` under its ``ck:CheckKind`` IRI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from kg.claims.context import ClaimContext, LineView, fill
+from kg.claims.rules import ClaimRule
+from kg.model import Edge, Finding, is_active
+from kg.vocab import CK
+
+__all__ = ["CHECKS", "CheckFunction"]
+
+CheckFunction = Callable[[ClaimContext, Sequence[ClaimRule]], Iterable[Finding]]
+
+
+def _known_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for lv in ctx.lines:
+        if lv.iri is None:
+            for rule in rules:
+                yield ctx.finding(rule, lv, (lv.notation,))
+
+
+def _valid_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for rule in rules:
+        for lv in ctx.lines:
+            if lv.line.units < (rule.min_units or 0):
+                yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, min=rule.min_units))
+
+
+def _known_payer(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    if ctx.selection.payer_known:
+        return
+    payers = ", ".join(sorted(ctx.book.payer_iris))
+    for rule in rules:
+        yield ctx.finding(rule, None, (), ctx.values(None, payers=payers))
+
+
+def _claim_notice(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for rule in rules:
+        yield ctx.finding(rule, None)
+
+
+def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    """An add-on needs one of its primaries on the claim; edit types choose the rule (severity)."""
+    for lv in ctx.known:
+        assert lv.iri is not None
+        considered_any = False
+        edges_any = False
+        for rule in rules:
+            edges = ctx.out_edges(lv.iri, rule.relation_kind or "")
+            if not edges:
+                continue
+            edges_any = True
+            if any(e.target in ctx.on_claim for e in edges):
+                break  # a primary of any list is on the claim
+            considered = [e for e in edges if not rule.edit_types or e.attrs.get("editType") in rule.edit_types]
+            if not considered:
+                continue
+            considered_any = True
+            primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
+            yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, primaries=", ".join(primaries)),
+                              path=ctx.relationships(considered))
+        else:
+            # No primary on the claim and no rule could judge it: an add-on without listed
+            # primaries (contractor-defined, or not loaded) or edges of an edit type no rule covers.
+            if not considered_any and (edges_any or ctx.is_add_on(lv)):
+                yield ctx.no_data(rules, lv)
+
+
+def _max_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for rule in rules:
+        for lines in ctx.on_claim.values():
+            mue = ctx.mue(lines[0])
+            if mue is None:
+                yield ctx.no_data([rule], lines[0])
+                continue
+            values = {"max": mue.max_units, "adjudication": mue.adjudication or ""}
+            if mue.per_date_of_service:
+                total = 0
+                for lv in lines:
+                    total += max(lv.line.units, 0)
+                    if total > mue.max_units:
+                        yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, units=sum(
+                            max(x.line.units, 0) for x in lines), **values), sources=mue.sources)
+                        break
+            else:
+                for lv in lines:
+                    if lv.line.units > mue.max_units:
+                        yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, **values), sources=mue.sources)
+
+
+def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    """Column-2 code (edge source) billed with its column-1 code (edge target)."""
+    bypass_list = ctx.modifiers_with("bypasses_ptp")
+    for rule in rules:
+        kind = rule.relation_kind or ""
+        seen: set[tuple[int, str]] = set()
+        for lv, other, found in ctx.linked_pairs():
+            assert other.iri is not None
+            for attrs in found:
+                if attrs["kind"] != kind or not is_active(attrs, ctx.as_of):
+                    continue
+                edge_id = str(attrs.get("id"))
+                indicator = attrs.get("modifierIndicator")
+                if (lv.number, edge_id) in seen or not rule.uses_edge(attrs.get("sources", ())) \
+                        or indicator in rule.inactive_indicators:
+                    continue
+                seen.add((lv.number, edge_id))  # the column-1 code on several lines: report once
+                can_bypass = indicator in rule.bypass_indicators
+                if can_bypass and ctx.has_modifier(lv, "bypasses_ptp"):
+                    continue
+                values = ctx.values(lv, other=other.notation, otherLine=other.number,
+                                    indicator="" if indicator is None else indicator,
+                                    note=attrs.get("note") or "", modifiers=bypass_list)
+                hint = rule.bypass_message if can_bypass else rule.no_bypass_message
+                values["bypass"] = fill(hint, values) if hint else ""
+                edge = Edge(lv.iri or "", other.iri, attrs)
+                yield ctx.finding(rule, lv, (lv.notation, other.notation), values, path=ctx.relationships([edge]))
+
+
+def _modifier_applicability(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for lv in ctx.known:
+        if not lv.line.modifiers:
+            continue
+        unknown = [m for m in lv.line.modifiers if m not in ctx.book.modifiers]
+        for modifier in unknown:
+            yield ctx.no_data(rules, lv, ctx.values(lv, modifier=modifier))
+        excluded = [r for r in ctx.modifier_rules(lv) if r.applicability == ctx.book.not_applicable]
+        for rule in rules:
+            for modifier in dict.fromkeys(lv.line.modifiers):
+                matching = [r for r in excluded if r.modifier.upper() == modifier
+                            and _declared_applicability(ctx, r.iri, r.applicability) == rule.applicability]
+                if not matching:
+                    continue
+                reasons = " ".join(dict.fromkeys(r.reason for r in matching))
+                yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, modifier=modifier, reasons=reasons),
+                                  sources=[s for r in matching for s in r.sources])
+
+
+def _declared_applicability(ctx: ClaimContext, rule_iri: str | None, applicability: str) -> str | None:
+    """The applicability a modifier rule was declared with (an ``ONLY_ON`` rule reports a code
+    outside its set as not applicable; the declaration tells misplaced from not applicable)."""
+    if rule_iri is not None:
+        declared = next(iter(ctx.kg.targets(rule_iri, "applicability")), None)
+        if declared is not None:
+            return declared
+    return ctx.book.applicability_iri.get(applicability)
+
+
+def _setting_restriction(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for rule in rules:
+        for lv in ctx.known:
+            if rule.applies_to and lv.iri in rule.applies_to:
+                yield ctx.finding(rule, lv, (lv.notation,))
+
+
+def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    if ctx.payment_system is None:
+        yield ctx.no_data(rules, None, ctx.values(None, system=""))
+        return
+    statuses = {lv.number: ctx.status(lv) for lv in ctx.known}
+    for lv in ctx.known:
+        status = statuses[lv.number]
+        if status is None:
+            yield ctx.no_data(rules, lv, ctx.values(lv, system=ctx.payment_system))
+            continue
+        for rule in rules:
+            values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.system)
+            if (status.system, status.status) in rule.when_status:
+                yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
+            elif status.packaging in rule.when_packaging:
+                if not status.packaged_with:
+                    yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
+                    continue
+                # Conditional packaging: only when a line of a packaged-with status is present.
+                other = next((o for o in ctx.known if o.number != lv.number and statuses[o.number] is not None
+                              and statuses[o.number].status in status.packaged_with), None)  # type: ignore[union-attr]
+                if other is not None:
+                    other_status = statuses[other.number]
+                    assert other_status is not None
+                    values.update(other=other.notation, otherLine=other.number, otherStatus=other_status.status)
+                    yield ctx.finding(rule, lv, (lv.notation, other.notation), values,
+                                      sources=(*status.sources, *other_status.sources))
+
+
+def _one_initial_service(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    separate = ctx.modifiers_with("marks_separate_site")
+    for rule in rules:
+        members = [lv for lv in ctx.known if rule.applies_to and lv.iri in rule.applies_to]
+        if len(members) < 2:
+            continue
+        plain = [lv for lv in members if not ctx.has_modifier(lv, "marks_separate_site")]
+        for lv in plain[1:]:
+            first = plain[0]
+            yield ctx.finding(rule, lv, (lv.notation, first.notation),
+                              ctx.values(lv, other=first.notation, otherLine=first.number, modifiers=separate))
+
+
+def _family_precedence(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    for rule in rules:
+        low = [lv for lv in ctx.known if rule.applies_to and lv.iri in rule.applies_to and not ctx.is_add_on(lv)]
+        high = [lv for lv in ctx.known if rule.with_set and lv.iri in rule.with_set]
+        high_add_ons = [lv for lv in high if ctx.is_add_on(lv)]
+        if not low or not high_add_ons or len(high_add_ons) < len(high):
+            continue
+        other = high_add_ons[0]
+        for lv in low:
+            yield ctx.finding(rule, lv, (lv.notation, other.notation),
+                              ctx.values(lv, other=other.notation, otherLine=other.number))
+
+
+def _contested_alternative(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    """A code named as the alternative for a set member, while other sources package that member.
+
+    Both positions go into the finding's path: the alternative edges and the packaging edges.
+    """
+    for rule in rules:
+        members = rule.applies_to or frozenset()
+        on_claim_members = [lv for lv in ctx.known if lv.iri in members]
+        for lv in ctx.known:
+            assert lv.iri is not None
+            alternatives = [e for e in ctx.in_edges(lv.iri, rule.relation_kind or "") if e.source in members]
+            if not alternatives:
+                continue
+            contrary_kind = rule.contrary_relation_kind or ""
+            if rule.alternative_on_claim:
+                if not on_claim_members:
+                    continue
+                origins = dict.fromkeys([*(e.source for e in alternatives), *(m.iri for m in on_claim_members)])
+                contrary: list[Edge] = [e for o in origins if o for e in ctx.out_edges(o, contrary_kind)]
+                other: LineView = on_claim_members[0]
+            else:
+                if on_claim_members:
+                    continue
+                contrary = [e for a in alternatives for e in ctx.out_edges(a.source, contrary_kind)
+                            if e.target in ctx.on_claim]
+                if not contrary:
+                    continue
+                other = ctx.on_claim[contrary[0].target][0]
+            yield ctx.finding(rule, lv, (lv.notation, other.notation),
+                              ctx.values(lv, other=other.notation, otherLine=other.number),
+                              path=ctx.relationships([*alternatives, *contrary]))
+
+
+CHECKS: dict[str, CheckFunction] = {
+    CK.KnownCode: _known_code,
+    CK.ValidUnits: _valid_units,
+    CK.KnownPayer: _known_payer,
+    CK.ClaimNotice: _claim_notice,
+    CK.RequiresRelatedCode: _requires_related_code,
+    CK.MaxUnits: _max_units,
+    CK.PairConflict: _pair_conflict,
+    CK.ModifierApplicability: _modifier_applicability,
+    CK.SettingRestriction: _setting_restriction,
+    CK.PaymentStatusCheck: _payment_status,
+    CK.OneInitialService: _one_initial_service,
+    CK.FamilyPrecedence: _family_precedence,
+    CK.ContestedAlternative: _contested_alternative,
+}

@@ -1,0 +1,280 @@
+"""What every check kind needs while checking one claim: the lines resolved against the graph,
+dated lookups (memoised for the claim) and the builder that turns a rule into a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kg.claims.model import Claim, ClaimLine
+from kg.claims.rules import ClaimRule, RuleBook, Selection
+from kg.graph import KnowledgeGraph
+from kg.model import Code, Edge, Finding, ModifierRule, Relationship, Source, is_active
+
+__all__ = ["ClaimContext", "LineMue", "LineStatus", "LineView", "fill"]
+
+
+class _Values(dict[str, Any]):
+    """Template values; an unknown placeholder stays as written instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """Fill a rule's message template; a malformed template is returned as written.
+
+    >>> fill("Line {line}: {code} {unknown}", {"line": 2, "code": "96368"})
+    'Line 2: 96368 {unknown}'
+    >>> fill("odd {", {})
+    'odd {'
+    """
+    try:
+        return template.format_map(_Values(values))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
+@dataclass(frozen=True, slots=True)
+class LineMue:
+    """The MUE in force for a line's code and the claim type."""
+
+    max_units: int
+    adjudication: str
+    per_date_of_service: bool
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LineStatus:
+    """A line's status in the claim type's payment system, and what the status means."""
+
+    system: str
+    status: str
+    meaning: str
+    packaging: str
+    packaged_with: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A claim line with its 1-based number and the code's IRI (``None`` when not a valid code)."""
+
+    number: int
+    line: ClaimLine
+    iri: str | None
+    code: Code | None
+
+    @property
+    def notation(self) -> str:
+        return self.line.code
+
+
+class ClaimContext:
+    """One claim being checked: resolved lines, memoised dated lookups and a finding builder."""
+
+    def __init__(self, kg: KnowledgeGraph, book: RuleBook, claim: Claim, as_of: date) -> None:
+        self.kg = kg
+        self.book = book
+        self.claim = claim
+        self.as_of = as_of
+        self.selection: Selection = book.select(claim.payer, claim.claim_type.value, claim.place_of_service, as_of)
+        self.lines: list[LineView] = []
+        for number, line in enumerate(claim.lines, start=1):
+            iri = kg.code_iri(line.code)
+            code = kg.code(line.code, as_of) if iri is not None else None
+            self.lines.append(LineView(number, line, iri if code is not None else None, code))
+        self.known = [lv for lv in self.lines if lv.iri is not None]
+        self.on_claim: dict[str, list[LineView]] = {}
+        for lv in self.known:
+            self.on_claim.setdefault(lv.iri, []).append(lv)  # type: ignore[arg-type]
+        self.payment_system = book.payment_system.get(claim.claim_type.value)
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        assert book.index is not None
+        self._index = book.index
+        self._base = {
+            "date": as_of.isoformat(),
+            "claimType": claim.claim_type.value,
+            "pos": claim.place_of_service or "",
+            "posName": book.places.get(claim.place_of_service or "", ""),
+            "payer": claim.payer,
+        }
+
+    # ------------------------------------------------------------------ memoised lookups
+    def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    def out_edges(self, iri: str, kind: str) -> list[Edge]:
+        """Active edges of ``kind`` leaving ``iri`` on the date of service."""
+        key = ("out", iri, kind)
+        found = self._memo.get(key)
+        if found is None:
+            day = self.as_of
+            found = self._memo[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
+                                       if is_active(a, day)]
+        return found
+
+    def in_edges(self, iri: str, kind: str) -> list[Edge]:
+        """Active edges of ``kind`` arriving at ``iri`` on the date of service."""
+        key = ("in", iri, kind)
+        found = self._memo.get(key)
+        if found is None:
+            day = self.as_of
+            found = self._memo[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
+                                       if is_active(a, day)]
+        return found
+
+    def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
+        """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
+        the edges' attributes: computed once per claim, one dict lookup per pair."""
+
+        def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
+            pairs = []
+            for lv in self.known:
+                assert lv.iri is not None
+                targets = self._index.out_by_target(lv.iri)
+                if not targets:
+                    continue
+                for other in self.known:
+                    found = targets.get(other.iri) if other.iri != lv.iri else None  # type: ignore[arg-type]
+                    if found:
+                        pairs.append((lv, other, found))
+            return pairs
+
+        return self._cached(("pairs",), compute)
+
+    def _in_force(self, iri: str, kind: str, target: str | None) -> dict[str, Any] | None:
+        # The fact in force for one target: active on the date of service and, among those,
+        # the latest effective one (as KnowledgeGraph.mue and payment_statuses choose).
+        day = self.as_of
+        best: dict[str, Any] | None = None
+        for other, attrs in self._index.out_kind(iri).get(kind, ()):
+            if other != target or not is_active(attrs, day):
+                continue
+            if best is None or (attrs.get("effective") or date.min) >= (best.get("effective") or date.min):
+                best = attrs
+        return best
+
+    def mue(self, lv: LineView) -> LineMue | None:
+        """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
+        key = ("mue", lv.iri)
+        if key in self._memo:
+            return self._memo[key]
+        assert lv.iri is not None
+        a = self._in_force(lv.iri, self.book.mue_kind, self.book.claim_type_iri.get(self.claim.claim_type.value))
+        found = None
+        if a is not None:
+            adjudication = self.kg.node(a["adjudication"]) if a.get("adjudication") else {}
+            found = LineMue(max_units=int(a["maxUnits"]), adjudication=str(adjudication.get("enumName", "")),
+                            # no adjudication given: counted per date of service, as KnowledgeGraph.mue does
+                            per_date_of_service=bool(adjudication.get("perDateOfService", True)),
+                            sources=tuple(a.get("sources", ())))
+        self._memo[key] = found
+        return found
+
+    def status(self, lv: LineView) -> LineStatus | None:
+        """The line's status in the claim type's payment system, or ``None``."""
+        key = ("status", lv.iri)
+        if key in self._memo:
+            return self._memo[key]
+        system = self.book.payment_system_iri.get(self.claim.claim_type.value)
+        found = None
+        if system is not None and lv.iri is not None:
+            a = self._in_force(lv.iri, self.book.status_kind, system)
+            if a is not None and a.get("status"):
+                info = self.book.status_info(a["status"])
+                found = LineStatus(system=self.payment_system or "", status=info.notation, meaning=info.meaning,
+                                   packaging=info.packaging, packaged_with=info.packaged_with,
+                                   sources=tuple(a.get("sources", ())))
+        self._memo[key] = found
+        return found
+
+    def modifier_rules(self, lv: LineView) -> list[ModifierRule]:
+        """The modifier rules of the line's code on the date of service."""
+        return self.book.modifier_rules(lv.notation, self.as_of)
+
+    def is_add_on(self, lv: LineView) -> bool:
+        return bool(lv.code and lv.code.is_add_on)
+
+    def has_modifier(self, lv: LineView, flag: str) -> bool:
+        """Whether a modifier on the line carries ``flag`` (``bypasses_ptp``, ``marks_separate_site``)."""
+        modifiers = self.book.modifiers
+        return any(getattr(modifiers[m], flag) for m in lv.line.modifiers if m in modifiers)
+
+    def modifiers_with(self, flag: str) -> str:
+        """The graph's modifiers carrying ``flag``, listed for a message."""
+        return ", ".join(sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag)))
+
+    def relationships(self, edges: Iterable[Edge]) -> tuple[Relationship, ...]:
+        """Edges as relationships, each once (an n-ary edge id can reach a check twice)."""
+        seen: dict[str, Relationship] = {}
+        for edge in edges:
+            key = str(edge.attrs.get("id")) + edge.source + edge.target
+            if key not in seen:
+                seen[key] = self.kg.relationship(edge)
+        return tuple(seen.values())
+
+    # ------------------------------------------------------------------ findings
+    def _sources(self, rule: ClaimRule, extra: Iterable[Source | str]) -> tuple[Source, ...]:
+        found: dict[str, Source] = {s.iri: s for s in rule.sources}
+        for item in extra:
+            src = item if isinstance(item, Source) else self.kg.source(item)
+            found.setdefault(src.iri, src)
+        return tuple(sorted(found.values(), key=lambda s: (-s.confidence_rank, s.title)))
+
+    def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
+        """Template values for a line: the claim's plus line, code and units, plus ``more``."""
+        values = dict(self._base)
+        if lv is not None:
+            values.update(line=lv.number, code=lv.notation, units=lv.line.units)
+        values.update(more)
+        return values
+
+    def finding(
+        self,
+        rule: ClaimRule,
+        lv: LineView | None,
+        codes: Sequence[str] = (),
+        values: dict[str, Any] | None = None,
+        sources: Iterable[Source | str] = (),
+        path: Sequence[Relationship] = (),
+    ) -> Finding:
+        """The finding ``rule`` reports for a line (or the claim when ``lv`` is ``None``)."""
+        assert rule.rule_id is not None and rule.severity is not None  # enforced when compiling
+        vals = values if values is not None else self.values(lv)
+        vals.setdefault("ruleLabel", rule.label)
+        return Finding(rule=rule.rule_id, severity=rule.severity, message=fill(rule.message, vals),
+                       codes=tuple(codes), line=None if lv is None else lv.number,
+                       sources=self._sources(rule, sources), path=tuple(path))
+
+    def no_data(
+        self,
+        rules: Sequence[ClaimRule],
+        lv: LineView | None,
+        values: dict[str, Any] | None = None,
+        sources: Iterable[Source | str] = (),
+    ) -> Finding:
+        """A ``NO_DATA`` finding: the graph cannot decide ``rules`` for a line or the claim.
+
+        The message is the first rule's ``ck:noDataMessage``, else the no-data policy's; the
+        severity the rule's ``ck:noDataSeverity``, else the policy's.
+        """
+        policy = self.selection.no_data
+        owner = next((r for r in rules if r.no_data_message), rules[0] if rules else policy)
+        vals = values if values is not None else self.values(lv)
+        vals.setdefault("ruleLabel", owner.label)
+        fallback = policy.message if lv is not None else (policy.claim_message or policy.message)
+        template = owner.no_data_message or fallback
+        severity = owner.no_data_severity or policy.severity
+        assert severity is not None  # a policy without a severity is rejected when compiling
+        return Finding(rule=policy.rule_id or "", severity=severity, message=fill(template, vals),
+                       codes=() if lv is None else (lv.notation,), line=None if lv is None else lv.number,
+                       sources=self._sources(policy, (*owner.sources, *sources)), path=())

@@ -1,0 +1,246 @@
+"""Claim input and check output: plain dataclasses shared by the library, the CLI and the API.
+
+The input mirrors the GraphQL ``ClaimInput`` (camelCase in JSON, snake_case here). Shape errors
+(an unknown claim type, a malformed date, no lines) raise :class:`ClaimInputError`; what the
+claim *says* (an unknown code, zero units) is left to the checks, which report findings.
+
+>>> claim = claim_from_dict({"claimType": "PROFESSIONAL", "lines": [{"code": "96365"}]})
+>>> claim.payer, claim.lines[0].units, claim.lines[0].modifiers
+('medicare', 1, ())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from kg.model import Finding, Severity
+
+__all__ = [
+    "Claim",
+    "ClaimCheck",
+    "ClaimInputError",
+    "ClaimLine",
+    "ClaimType",
+    "claim_from_dict",
+    "claims_from_json_value",
+]
+
+
+class ClaimInputError(ValueError):
+    """The claim input is malformed; the message names the field (``lines[2].units``)."""
+
+
+class ClaimType(StrEnum):
+    """The kinds of claim (the names of the GraphQL ``ClaimType`` enum)."""
+
+    PROFESSIONAL = "PROFESSIONAL"
+    FACILITY_OUTPATIENT = "FACILITY_OUTPATIENT"
+    FACILITY_INPATIENT = "FACILITY_INPATIENT"
+
+
+def _claim_type(value: Any, where: str = "claimType") -> ClaimType:
+    if isinstance(value, ClaimType):
+        return value
+    try:
+        return ClaimType(str(value).strip().upper())
+    except ValueError:
+        allowed = ", ".join(t.value for t in ClaimType)
+        raise ClaimInputError(f"{where}: unknown claim type {value!r}; expected one of {allowed}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLine:
+    """One service line: a code, its units and its modifiers (codes are trimmed and upper-cased).
+
+    >>> ClaimLine(" 96368", modifiers=["xu"])
+    ClaimLine(code='96368', units=1, modifiers=('XU',))
+    """
+
+    code: str
+    units: int = 1
+    modifiers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not self.code.strip():
+            raise ClaimInputError("code: a line needs a non-empty code string")
+        if isinstance(self.units, bool) or not isinstance(self.units, int):
+            raise ClaimInputError(f"units: expected an integer, got {self.units!r}")
+        if isinstance(self.modifiers, str):
+            raise ClaimInputError("modifiers: expected a list of modifier codes, got a single string")
+        modifiers = tuple(self.modifiers)
+        for modifier in modifiers:
+            if not isinstance(modifier, str) or not modifier.strip():
+                raise ClaimInputError(f"modifiers: each modifier must be a non-empty string, got {modifier!r}")
+        object.__setattr__(self, "code", self.code.strip().upper())
+        object.__setattr__(self, "modifiers", tuple(m.strip().upper() for m in modifiers))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim to check before submission.
+
+    Args:
+        claim_type: ``PROFESSIONAL``, ``FACILITY_OUTPATIENT`` or ``FACILITY_INPATIENT``.
+        lines: one or more :class:`ClaimLine`.
+        payer: payer id (``medicare``, ``medicaid``, ``commercial`` or one a payer file adds).
+        place_of_service: two-character place of service code (``11`` office), if known.
+        date_of_service: drives every dated lookup; ``None`` means today.
+
+    Raises:
+        ClaimInputError: unknown claim type, no lines, or a wrongly typed field.
+
+    >>> Claim("professional", [ClaimLine("96365")]).claim_type
+    <ClaimType.PROFESSIONAL: 'PROFESSIONAL'>
+    """
+
+    claim_type: ClaimType
+    lines: tuple[ClaimLine, ...]
+    payer: str = "medicare"
+    place_of_service: str | None = None
+    date_of_service: date | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "claim_type", _claim_type(self.claim_type))
+        if isinstance(self.lines, ClaimLine) or not isinstance(self.lines, Iterable):
+            raise ClaimInputError("lines: expected a list of claim lines")
+        lines = tuple(self.lines)
+        if not lines:
+            raise ClaimInputError("lines: a claim needs at least one line")
+        if not all(isinstance(line, ClaimLine) for line in lines):
+            raise ClaimInputError("lines: every line must be a ClaimLine")
+        object.__setattr__(self, "lines", lines)
+        if not isinstance(self.payer, str) or not self.payer.strip():
+            raise ClaimInputError("payer: expected a non-empty payer id")
+        object.__setattr__(self, "payer", self.payer.strip().lower())
+        if self.place_of_service is not None:
+            if not isinstance(self.place_of_service, str) or not self.place_of_service.strip():
+                raise ClaimInputError("placeOfService: expected a place of service code such as '11'")
+            object.__setattr__(self, "place_of_service", self.place_of_service.strip().upper())
+        if self.date_of_service is not None and not isinstance(self.date_of_service, date):
+            raise ClaimInputError("dateOfService: expected a date")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """The result: ``valid`` is true when no finding is an ``ERROR``."""
+
+    valid: bool
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, findings: Sequence[Finding]) -> ClaimCheck:
+        """A check result from its findings.
+
+        >>> ClaimCheck.of([]).valid
+        True
+        """
+        return cls(valid=not any(f.severity is Severity.ERROR for f in findings), findings=tuple(findings))
+
+
+_CLAIM_KEYS = {"payer", "claimType", "placeOfService", "dateOfService", "lines"}
+_LINE_KEYS = {"code", "units", "modifiers"}
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ClaimInputError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
+                              f"expected {', '.join(sorted(allowed))}")
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ClaimInputError(f"dateOfService: expected an ISO date 'YYYY-MM-DD', got {value!r}")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ClaimInputError(f"dateOfService: {value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _line_from_dict(data: Any, index: int) -> ClaimLine:
+    where = f"lines[{index}]"
+    if not isinstance(data, Mapping):
+        raise ClaimInputError(f"{where}: expected an object with code, units and modifiers")
+    _check_keys(data, _LINE_KEYS, where)
+    if "code" not in data:
+        raise ClaimInputError(f"{where}.code: missing")
+    modifiers = data.get("modifiers", [])
+    if modifiers is None:
+        modifiers = []
+    if not isinstance(modifiers, list):
+        raise ClaimInputError(f"{where}.modifiers: expected a list of modifier codes")
+    try:
+        return ClaimLine(code=data["code"], units=data.get("units", 1), modifiers=tuple(modifiers))
+    except ClaimInputError as err:
+        raise ClaimInputError(f"{where}.{err}") from None
+
+
+def claim_from_dict(data: Any) -> Claim:
+    """A :class:`Claim` from a JSON object shaped like the GraphQL ``ClaimInput``.
+
+    Args:
+        data: ``{"payer", "claimType", "placeOfService", "dateOfService", "lines": [{"code",
+            "units", "modifiers"}]}``; ``payer`` defaults to ``medicare``, ``units`` to 1.
+
+    Returns:
+        The claim.
+
+    Raises:
+        ClaimInputError: the object is malformed; the message names the field.
+
+    >>> claim_from_dict({"claimType": "PROFESSIONAL", "dateOfService": "2026-13-01", "lines": []})
+    Traceback (most recent call last):
+    ...
+    kg.claims.model.ClaimInputError: dateOfService: '2026-13-01' is not a date in the form YYYY-MM-DD
+    """
+    if not isinstance(data, Mapping):
+        raise ClaimInputError("claim: expected a JSON object")
+    _check_keys(data, _CLAIM_KEYS, "claim")
+    if "claimType" not in data:
+        raise ClaimInputError("claimType: missing; expected PROFESSIONAL, FACILITY_OUTPATIENT or FACILITY_INPATIENT")
+    claim_type = _claim_type(data["claimType"])
+    when = _date(data.get("dateOfService"))
+    if "lines" not in data:
+        raise ClaimInputError("lines: missing; a claim needs at least one line")
+    raw_lines = data["lines"]
+    if not isinstance(raw_lines, list):
+        raise ClaimInputError("lines: expected a list of claim lines")
+    lines = tuple(_line_from_dict(line, i) for i, line in enumerate(raw_lines))
+    pos = data.get("placeOfService")
+    if isinstance(pos, int) and not isinstance(pos, bool):
+        pos = f"{pos:02d}"  # a JSON number such as 11 or 2: places of service are two-digit codes
+    payer = data.get("payer")
+    return Claim(claim_type=claim_type, lines=lines, payer="medicare" if payer is None else payer,
+                 place_of_service=pos, date_of_service=when)
+
+
+def claims_from_json_value(value: Any) -> tuple[list[Claim], bool]:
+    """Claims from a parsed JSON document: one claim object or a list of them.
+
+    Returns:
+        The claims and whether the document was a list.
+
+    Raises:
+        ClaimInputError: a claim is malformed; the message names its index in a list.
+
+    >>> claims, many = claims_from_json_value([{"claimType": "PROFESSIONAL", "lines": [{"code": "96365"}]}])
+    >>> len(claims), many
+    (1, True)
+    """
+    if isinstance(value, list):
+        claims = []
+        for index, item in enumerate(value):
+            try:
+                claims.append(claim_from_dict(item))
+            except ClaimInputError as err:
+                raise ClaimInputError(f"claims[{index}].{err}") from None
+        return claims, True
+    return [claim_from_dict(value)], False
