@@ -35,6 +35,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from kg.graph import UnknownCodeError
+from server.claims import ClaimsQuery
 from server.encounter import EncounterQuery
 from server.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS, ClientError
 from server.query import GraphQuery
@@ -69,9 +70,9 @@ def query_types() -> tuple[type, ...]:
     """The root query classes merged into ``Query``; a module adding root fields adds its class here.
 
     >>> [t.__name__ for t in query_types()]
-    ['GraphQuery', 'EncounterQuery']
+    ['GraphQuery', 'ClaimsQuery', 'EncounterQuery']
     """
-    return (GraphQuery, EncounterQuery)
+    return (GraphQuery, ClaimsQuery, EncounterQuery)
 
 
 def is_internal_error(error: GraphQLError) -> bool:

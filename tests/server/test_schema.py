@@ -48,6 +48,11 @@ CONTRACT = [
     "start: String!", "stop: String!", "site: String", "primaryReason: Boolean = false",
     "lines: [CodedLine!]!", "findings: [Finding!]!",
     "units: Int!", "modifiers: [String!]!", "administrations: [String!]!", "rationale: String!",
+    # checkClaim
+    "checkClaim(claim: ClaimInput!): ClaimCheck!", "checkClaims(claims: [ClaimInput!]!): [ClaimCheck!]!",
+    'payer: String! = "medicare"', "claimType: ClaimType!", "placeOfService: String", "dateOfService: Date",
+    "lines: [ClaimLineInput!]!", "code: String!", "units: Int! = 1", "modifiers: [String!]! = []",
+    "valid: Boolean!",
     # Finding
     "rule: String!", "severity: Severity!", "message: String!", "codes: [String!]!", "line: Int",
     "path: [Relationship!]!",

@@ -1,0 +1,93 @@
+"""``checkClaim`` and ``checkClaims``: what a payer's edits will do to a claim, and why.
+
+Inputs mirror the contract and become :mod:`kg.claims` dataclasses; the engine does the rest.
+A malformed claim (no lines, an unknown claim type) is the client's fault and comes back as a
+clear error; what is wrong *with* a well-formed claim (an unknown code, zero units) comes back
+as findings.
+
+>>> [f.python_name for f in ClaimsQuery.__strawberry_definition__.fields]
+['check_claim', 'check_claims']
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry import UNSET, Info
+
+from kg import claims as engine
+from server.context import graph_of
+from server.findings import Finding, findings_of
+from server.limits import MAX_CLAIM_LINES, MAX_CLAIMS, ClientError, check_code, check_range
+from server.types import ClaimType
+
+__all__ = ["ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
+
+
+@strawberry.input(description="One service line of a claim.")
+class ClaimLineInput:
+    code: str
+    units: int = 1
+    modifiers: list[str] = strawberry.field(default_factory=list)
+
+    def to_model(self, where: str) -> engine.ClaimLine:
+        """The engine's claim line (argument lengths checked first)."""
+        check_code(self.code, f"{where}.code")
+        for modifier in self.modifiers:
+            check_code(modifier, f"{where}.modifiers")
+        return engine.ClaimLine(code=self.code, units=self.units, modifiers=tuple(self.modifiers))
+
+
+@strawberry.input(description="A claim to check before submission.")
+class ClaimInput:
+    payer: str = "medicare"
+    claim_type: ClaimType
+    place_of_service: str | None = UNSET
+    date_of_service: date | None = UNSET
+    lines: list[ClaimLineInput]
+
+    def to_model(self, where: str = "claim") -> engine.Claim:
+        """The engine's claim; a structural problem becomes a :class:`ClientError` naming the field."""
+        check_code(self.payer, f"{where}.payer")
+        if self.place_of_service:
+            check_code(self.place_of_service, f"{where}.placeOfService")
+        check_range(len(self.lines), f"{where}.lines (count)", 1, MAX_CLAIM_LINES)
+        try:
+            return engine.Claim(
+                claim_type=self.claim_type.value,
+                lines=tuple(line.to_model(f"{where}.lines[{n}]") for n, line in enumerate(self.lines)),
+                payer=self.payer,
+                place_of_service=self.place_of_service or None,
+                date_of_service=self.date_of_service or None,
+            )
+        except engine.ClaimInputError as err:
+            raise ClientError(f"invalid {where}: {err}") from None
+
+
+@strawberry.type(description="The result of checking a claim: valid when no finding is an ERROR.")
+class ClaimCheck:
+    model: strawberry.Private[engine.ClaimCheck]
+
+    @strawberry.field(description="True when no finding is an ERROR.")
+    def valid(self) -> bool:
+        return self.model.valid
+
+    @strawberry.field(description="Every finding, each with its rule id, line, sources and the edges that fired.")
+    def findings(self) -> list[Finding]:
+        return findings_of(self.model.findings)
+
+
+@strawberry.type
+class ClaimsQuery:
+    """The claim checker's root fields; merged into ``Query`` by :func:`server.schema.build_schema`."""
+
+    @strawberry.field(description="Check one claim against the payer's edits (date of service drives every lookup).")
+    def check_claim(self, info: Info, claim: ClaimInput) -> ClaimCheck:
+        return ClaimCheck(model=engine.check_claim(graph_of(info), claim.to_model()))
+
+    @strawberry.field(description=f"Check up to {MAX_CLAIMS} claims in one request; results in the same order.")
+    def check_claims(self, info: Info, claims: list[ClaimInput]) -> list[ClaimCheck]:
+        check_range(len(claims), "claims (count)", 1, MAX_CLAIMS)
+        models = [claim.to_model(f"claims[{n}]") for n, claim in enumerate(claims)]
+        return [ClaimCheck(model=check) for check in engine.check_claims(graph_of(info), models)]
