@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import socket
 import statistics
-import shutil
 import subprocess
 import sys
 import tempfile
