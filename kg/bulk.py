@@ -20,7 +20,7 @@ import logging
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -111,7 +111,7 @@ class _Interner:
 class BulkEdges:
     """The finished, sorted table. Rows ``src_offsets[n]:src_offsets[n+1]`` leave node ``n``."""
 
-    def __init__(self, builder: BulkEdgeBuilder, keep: list[int], kinds: list[str], symmetric: list[bool]) -> None:
+    def __init__(self, builder: BulkEdgeBuilder, keep: Sequence[int], kinds: list[str], symmetric: list[bool]) -> None:
         self.nodes = builder.nodes.values
         self.node_index = builder.nodes.index
         self.kinds = kinds
@@ -361,12 +361,16 @@ class BulkEdgeBuilder:
         class_kind = [kinds.index(kind_of[c]) for c in self.classes.values]
         from_to = [scope_of.get(k) == "from-to" for k in kinds]
         nodes = self.nodes.values
-        keep: list[int] = []
-        for row, (s, d, c, layer) in enumerate(zip(self.src, self.dst, self.kind, self.layer, strict=True)):
-            k = class_kind[c]
-            key = (nodes[s], kinds[k], nodes[d]) if from_to[k] else (nodes[s], kinds[k])
-            if layer >= tops.get(key, 0):
-                keep.append(row)
+        keep: Sequence[int]
+        if max(tops.values(), default=0) <= min(self.layer, default=0):
+            keep = range(len(self.src))  # no layer above the bulk rows: nothing to drop (the usual case)
+        else:
+            keep = []
+            for row, (s, d, c, layer) in enumerate(zip(self.src, self.dst, self.kind, self.layer, strict=True)):
+                k = class_kind[c]
+                key = (nodes[s], kinds[k], nodes[d]) if from_to[k] else (nodes[s], kinds[k])
+                if layer >= tops.get(key, 0):
+                    keep.append(row)
         # Store the kind index (not the class index) in the kind column from here on.
         remap = array("B", (class_kind[c] for c in self.kind))
         self.kind[:] = remap

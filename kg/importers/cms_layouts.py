@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -222,38 +222,44 @@ def _part(code: str) -> int:
     return min(int(code[0]) // 3, 3)
 
 
-def _cycle(codes: Sequence[str]) -> Iterable[str]:
-    while True:
-        yield from codes
-
-
-def _ptp_records(rng: random.Random, codes: Sequence[str], rows: int, start: date) -> list[list[PtpRecord]]:
-    parts: list[list[PtpRecord]] = [[], [], [], []]
-    per_code = max(rows // len(codes), 1)
+def _ptp_records(rng: random.Random, codes: Sequence[str], column1: Sequence[str], rows: int,
+                 start: date) -> Iterator[PtpRecord]:
+    """About ``rows`` edits whose column-1 codes come from ``column1`` (streamed: 2.6 M rows)."""
+    per_code = max(rows // max(len(column1), 1), 1)
     made = 0
-    for col1 in _cycle(codes):
-        if made >= rows:
-            break
-        count = min(rows - made, max(1, int(rng.gauss(per_code, per_code / 3))))
-        partners = rng.sample(codes, min(count + 1, len(codes)))
-        for col2 in partners[:count]:
-            if col2 == col1:
-                continue
-            effective = start + timedelta(days=91 * rng.randint(0, 100))
-            roll = rng.random()
-            if roll < 0.03:
-                deletion, modifier = effective, 9  # deleted on the day it took effect
-            elif roll < 0.33:
-                deletion, modifier = effective + timedelta(days=91 * rng.randint(1, 30)), rng.choice((0, 1))
-            else:
-                deletion, modifier = None, 0 if rng.random() < 0.1 else 1
-            rationale = RATIONALES[5] if rng.random() < 0.05 else rng.choice(RATIONALES[:5] + RATIONALES[6:])
-            if rng.random() < 0.02:
-                rationale = rationale.title()  # CMS capitalisation varies between rows
-            parts[_part(col1)].append(PtpRecord(col1, col2, effective, deletion, modifier, rationale,
-                                                effective == start))
-            made += 1
-    return parts
+    while made < rows and column1:
+        for col1 in column1:
+            if made >= rows:
+                return
+            count = min(rows - made, max(1, int(rng.gauss(per_code, per_code / 3))))
+            for col2 in rng.sample(codes, min(count + 1, len(codes)))[:count]:
+                if col2 == col1:
+                    continue
+                effective = start + timedelta(days=91 * rng.randint(0, 100))
+                roll = rng.random()
+                if roll < 0.03:
+                    deletion, modifier = effective, 9  # deleted on the day it took effect
+                elif roll < 0.33:
+                    deletion, modifier = effective + timedelta(days=91 * rng.randint(1, 30)), rng.choice((0, 1))
+                else:
+                    deletion, modifier = None, 0 if rng.random() < 0.1 else 1
+                rationale = RATIONALES[5] if rng.random() < 0.05 else rng.choice(RATIONALES[:5] + RATIONALES[6:])
+                if rng.random() < 0.02:
+                    rationale = rationale.title()  # CMS capitalisation varies between rows
+                yield PtpRecord(col1, col2, effective, deletion, modifier, rationale, effective == start)
+                made += 1
+
+
+class _Counted:
+    """Counts the records an iterator yields (the writers stream them)."""
+
+    def __init__(self, records: Iterable[PtpRecord]) -> None:
+        self.records, self.count = records, 0
+
+    def __iter__(self) -> Iterator[PtpRecord]:
+        for record in self.records:
+            self.count += 1
+            yield record
 
 
 def generate_set(directory: Path, scale: float = 1.0, seed: int = 0, version: str = "v322r0",
@@ -276,10 +282,12 @@ def generate_set(directory: Path, scale: float = 1.0, seed: int = 0, version: st
     ptp: list[Path] = []
     ptp_rows = 0
     for prefix, rows in (("ccipra", 2_600_000), ("ccioph", 2_400_000)):
-        parts = _ptp_records(rng, codes, max(8, int(rows * scale)), start)
-        for number, records in enumerate(parts, start=1):
-            ptp.append(write_ptp(directory / f"{prefix}-{version}-f{number}.txt", records))
-            ptp_rows += len(records)
+        total = max(8, int(rows * scale))
+        for part in range(4):
+            column1 = [c for c in codes if _part(c) == part]
+            counted = _Counted(_ptp_records(rng, codes, column1, max(2, total * len(column1) // len(codes)), start))
+            ptp.append(write_ptp(directory / f"{prefix}-{version}-f{part + 1}.txt", counted))
+            ptp_rows += counted.count
     mue: list[Path] = []
     mue_rows = 0
     stamp = mue_effective.strftime("%m-%d-%Y")
