@@ -38,6 +38,7 @@ _MONTHS = {m: i for i, m in enumerate(
     ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"), start=1)}
 _MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b\D{0,12}(\d{4})", re.IGNORECASE)
+_CODE_SHAPED = re.compile(r"^[A-Za-z0-9]{1,7}$")
 _YEAR_MONTH = re.compile(r"(20\d\d)[-_ ]?(0[1-9]|1[0-2])(?!\d)")
 
 
@@ -108,11 +109,11 @@ class AddendumBImporter:
         for line, cells in rows:
             if not any(c.strip() for c in cells):
                 continue
+            if not _CODE_SHAPED.match(cells[c_code].strip() if c_code < len(cells) else ""):
+                continue  # a footnote under the table ("* Indicates a change ..."), not a code row
             if len(cells) < width:
                 raise CmsFileError(path, line, f"row has {len(cells)} fields, expected at least {width} (truncated file?)")
             code, si = cells[c_code].strip().upper(), cells[c_si].strip().upper()
-            if not si and out.vocab.scheme_of(code) is None:
-                continue  # a footnote row under the table
             status = out.vocab.statuses.get(("opps", si))
             if status is None:
                 raise CmsFileError(path, line, f"unknown OPPS status indicator {si!r} for {code} "
