@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from kg.bulk import BulkEdges
-from kg.load import LoadResult, load_graph, rdf_files
+from kg.load import LoadResult, rdf_files
+from kg.snapshot import cached_load
 from kg.vocab import CK, code_iri, local_name
 
 __all__ = ["FactChange", "ReleaseDiff", "release_diff"]
@@ -85,12 +86,13 @@ def _plain(value: Any) -> Any:
 
 
 def _load(directory: Path) -> LoadResult:
+    """A release over the vocabulary alone, through the snapshot cache (full quarters parse slowly)."""
     from ontology import VOCABULARY_FILE
 
     files = rdf_files(Path(directory))
     if not files:
         raise FileNotFoundError(f"{directory}: no RDF release files")
-    return load_graph([[VOCABULARY_FILE], files])
+    return cached_load([[VOCABULARY_FILE], files])
 
 
 Key = tuple[str, str, str, str | None]

@@ -29,6 +29,11 @@ def two_quarters(tmp_path_factory: pytest.TempPathFactory, quarter_writer: Calla
     return root / "2026q3", root / "2026q4"
 
 
+@pytest.fixture(autouse=True)
+def _private_snapshot_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODINGKG_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def _keys(changes) -> set[tuple[str, str, str]]:
     return {(c.kind, c.from_code, c.to) for c in changes}
 
