@@ -110,6 +110,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(json.dumps(output, indent=2, ensure_ascii=False))
     return 0 if all_valid else 1
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    import json
+
+    from kg.importers.base import CmsFileError
+    from kg.importers.release import import_files
+
+    try:
+        manifest = import_files(args.files, args.out, release=args.release, quarter=args.quarter)
+    except CmsFileError as err:
+        print(f"import failed, nothing written: {err}", file=sys.stderr)
+        return 1
+    for warning in manifest.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(json.dumps(manifest.to_json(), indent=2))
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from kg.diff import release_diff
+    from kg.load import GraphLoadError
+
+    try:
+        diff = release_diff(args.old, args.new, code=args.code)
+    except (FileNotFoundError, GraphLoadError) as err:
+        print(f"diff failed: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(diff.to_json(), indent=2))
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
@@ -148,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
                        help="an imported release directory (repeatable)")
     check.set_defaults(func=_cmd_check)
+
+    importer = commands.add_parser("import", help="import CMS quarterly files into an RDF release directory")
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CMS files (format detected from the header)")
+    importer.add_argument("--out", required=True, type=Path, metavar="DIR", help="release directory to write")
+    importer.add_argument("--release", metavar="NAME", help="release name (default: the directory name)")
+    importer.add_argument("--quarter", metavar="YYYY-Qn", help="quarter for files that do not say which one they are")
+    importer.set_defaults(func=_cmd_import)
+
+    diff = commands.add_parser("diff", help="what changed between two imported releases (JSON)")
+    diff.add_argument("old", type=Path, metavar="A", help="the older release directory")
+    diff.add_argument("new", type=Path, metavar="B", help="the newer release directory")
+    diff.add_argument("--code", metavar="C", help="only facts touching this code")
+    diff.set_defaults(func=_cmd_diff)
     return parser
 
 

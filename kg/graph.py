@@ -22,6 +22,7 @@ from typing import Any
 
 import networkx as nx
 
+from kg.bulk import BulkEdges
 from kg.load import LoadResult, rdf_files
 from kg.model import (
     Code,
@@ -79,6 +80,9 @@ class KnowledgeGraph:
 
     def __init__(self, result: LoadResult, layer_names: Sequence[str] = ("curated",)) -> None:
         self.graph: nx.MultiDiGraph = result.graph
+        # Bulk PTP relationships live in a columnar table beside the graph (see kg.bulk);
+        # edges() and edges_between() merge them in. Older snapshots have no such field.
+        self.bulk: BulkEdges | None = getattr(result, "bulk", None)
         self.triples = result.triples
         self.layer_names = tuple(layer_names)
         self.built_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -183,6 +187,8 @@ class KnowledgeGraph:
             return []
         day = as_of or date.today()
         found: list[Edge] = []
+        if self.bulk is not None:
+            found.extend(self.bulk.edges(iri, kind, direction, day))
         if direction in ("out", "both"):
             for _, target, attrs in self.graph.out_edges(iri, data=True):
                 if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
@@ -195,11 +201,12 @@ class KnowledgeGraph:
 
     def edges_between(self, source: str, target: str, kind: str, as_of: date | None = None) -> list[Edge]:
         """Active edges of one kind from ``source`` to ``target``."""
-        data = self.graph.get_edge_data(source, target)
-        if not data:
-            return []
         day = as_of or date.today()
-        return [Edge(source, target, a) for a in data.values() if a["kind"] == kind and is_active(a, day)]
+        found = self.bulk.edges_between(source, target, kind, day) if self.bulk is not None else []
+        data = self.graph.get_edge_data(source, target)
+        if data:
+            found.extend(Edge(source, target, a) for a in data.values() if a["kind"] == kind and is_active(a, day))
+        return found
 
     def targets(self, iri: str, kind: str) -> list[str]:
         """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``."""
@@ -684,4 +691,5 @@ class KnowledgeGraph:
         sources = self.sources_of(self._of_type.get(CK.Source, ()))
         return Release(version=f"{__version__}+{'+'.join(self.layer_names)}", built_at=self.built_at,
                        layers=self.layer_names, sources=sources, triples=self.triples,
-                       nodes=self.graph.number_of_nodes(), edges=self.graph.number_of_edges())
+                       nodes=self.graph.number_of_nodes(),
+                       edges=self.graph.number_of_edges() + (len(self.bulk) if self.bulk is not None else 0))

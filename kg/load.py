@@ -9,7 +9,13 @@ edge keyed by the predicate's local name.
 
 Files are loaded in *layers* (the curated data first, then each imported release): for each
 n-ary class, ``ck:overrideScope`` says which facts a later layer replaces ("from": all edges
-of that kind leaving the node; "from-to": only those to the same target).
+of that kind leaving the node; "from-to": only those to the same target). For plain nodes, a
+literal property stated in a later layer replaces the earlier layers' values of that property
+(types and sources accumulate); a triple stated twice counts once (RDF graphs are sets).
+
+Bulk relationship files (millions of NCCI PTP rows, announced by :data:`kg.bulk.BULK_MARKER`)
+bypass the triple-by-triple path and go to a columnar table, :class:`kg.bulk.BulkEdges`,
+returned as ``LoadResult.bulk``; overrides apply across both stores.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 import networkx as nx
 import pyoxigraph as ox
 
+from kg.bulk import BulkEdgeBuilder, BulkEdges
 from kg.vocab import CK, DCTERMS, RDF, XSD, local_name
 
 __all__ = ["EdgeClass", "GraphLoadError", "LoadResult", "load_graph", "parse_triples", "rdf_files"]
@@ -59,6 +66,7 @@ class LoadResult:
     triples: int
     edge_classes: dict[str, EdgeClass]
     files: tuple[str, ...]
+    bulk: BulkEdges | None = None
 
 
 def rdf_files(directory: Path) -> list[Path]:
@@ -72,19 +80,26 @@ def rdf_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in _RDF_SUFFIXES and p.is_file())
 
 
+# Datatype IRIs resolved once: the namespace attribute lookup is too slow for a per-literal test.
+_XSD_STRING, _XSD_DATE, _XSD_BOOLEAN, _XSD_DECIMAL, _XSD_DOUBLE = XSD.string, XSD.date, XSD.boolean, XSD.decimal, XSD.double
+_XSD_INTEGERS = frozenset((XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger, XSD.positiveInteger))
+
+
 def _python_value(literal: ox.Literal) -> Any:
     datatype = literal.datatype.value
     text = literal.value
+    if datatype == _XSD_STRING:
+        return text
     try:
-        if datatype == XSD.date:
+        if datatype == _XSD_DATE:
             return date.fromisoformat(text)
-        if datatype in (XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger, XSD.positiveInteger):
+        if datatype in _XSD_INTEGERS:
             return int(text)
-        if datatype == XSD.boolean:
+        if datatype == _XSD_BOOLEAN:
             return text in ("true", "1")
-        if datatype == XSD.decimal:
+        if datatype == _XSD_DECIMAL:
             return float(Decimal(text))
-        if datatype == XSD.double:
+        if datatype == _XSD_DOUBLE:
             return float(text)
     except ValueError:
         # Malformed typed literals are reported by SHACL validation; keep the text here.
@@ -171,69 +186,100 @@ def load_graph(layers: Sequence[Sequence[Path]]) -> LoadResult:
     """
     subjects: dict[str, dict[str, list[tuple[Any, bool]]]] = defaultdict(lambda: defaultdict(list))
     subject_layer: dict[str, int] = {}
+    value_layer: dict[tuple[str, str], int] = {}
+    rdf_type, dcterms_source = RDF.type, DCTERMS.source
+    accumulating = {rdf_type, dcterms_source}
     triples = 0
     files: list[str] = []
+    bulk = BulkEdgeBuilder()
     for layer, paths in enumerate(layers):
         for path in paths:
             files.append(str(path))
+            if BulkEdgeBuilder.is_bulk_file(Path(path)) and bulk.read(Path(path), layer):
+                continue
             for s, p, o, is_node in parse_triples(Path(path)):
-                subjects[s][p].append((o, is_node))
-                subject_layer[s] = max(subject_layer.get(s, 0), layer)
+                values = subjects[s][p]
+                if layer and p not in accumulating and value_layer.get((s, p), layer) < layer:
+                    values.clear()  # a later layer restates this property: its values replace the old ones
+                if layer:
+                    value_layer[s, p] = layer
+                if (o, is_node) not in values:
+                    values.append((o, is_node))
+                if subject_layer.get(s, 0) < layer:
+                    subject_layer[s] = layer
                 triples += 1
+    triples += bulk.triples
     edge_classes = _edge_classes(subjects)
     graph = nx.MultiDiGraph()
     pending: list[tuple[str, str, str, dict[str, Any]]] = []
     for subject, props in subjects.items():
-        types = frozenset(v for v, _ in props.get(RDF.type, ()))
-        sources = tuple(v for v, _ in props.get(DCTERMS.source, ()))
+        types = frozenset(v for v, _ in props.get(rdf_type, ()))
+        sources = tuple(v for v, _ in props.get(dcterms_source, ()))
         edge_class = next((edge_classes[t] for t in types if t in edge_classes), None)
         if edge_class is not None:
             froms = [v for v, is_node in props.get(edge_class.from_property, ()) if is_node]
             tos = [v for v, is_node in props.get(edge_class.to_property, ()) if is_node]
             if froms and tos:
-                skip = {RDF.type, DCTERMS.source, edge_class.from_property, edge_class.to_property}
+                skip = {rdf_type, dcterms_source, edge_class.from_property, edge_class.to_property}
                 attrs = _literal_attrs(props, skip)
                 for predicate, values in props.items():
                     if predicate not in skip:
                         nodes = [v for v, is_node in values if is_node]
                         if nodes:
                             attrs[local_name(predicate)] = nodes[0] if len(nodes) == 1 else tuple(nodes)
-                attrs.update(kind=edge_class.kind, id=subject, sources=sources, layer=subject_layer[subject])
+                attrs.update(kind=edge_class.kind, id=subject, sources=sources, layer=subject_layer.get(subject, 0))
                 if edge_class.symmetric:
                     attrs["symmetric"] = True
                 pending.extend((f, t, edge_class.kind, attrs) for f in froms for t in tos)
                 continue
-        attrs = _literal_attrs(props, {RDF.type, DCTERMS.source})
-        graph.add_node(subject, **attrs, types=types, sources=sources, layer=subject_layer[subject])
+        attrs = _literal_attrs(props, accumulating)
+        graph.add_node(subject, **attrs, types=types, sources=sources, layer=subject_layer.get(subject, 0))
         for predicate, values in props.items():
-            if predicate in (RDF.type, DCTERMS.source):
+            if predicate in accumulating:
                 continue
             name = local_name(predicate)
             for value, is_node in values:
                 if is_node:
                     graph.add_edge(subject, value, key=name, kind=name)
-    _add_edges_with_overrides(graph, pending, edge_classes)
-    log.info("loaded %d triples from %d files: %d nodes, %d edges", triples, len(files),
-             graph.number_of_nodes(), graph.number_of_edges())
-    return LoadResult(graph=graph, triples=triples, edge_classes=edge_classes, files=tuple(files))
+    scope_of = {c.kind: c.override_scope for c in edge_classes.values()}
+    kind_of = {iri: c.kind for iri, c in edge_classes.items()}
+    tops = _top_layers(pending, scope_of)
+    table = None
+    if len(bulk):
+        for key, layer in bulk.top_layers(scope_of, kind_of).items():
+            tops[key] = max(tops.get(key, 0), layer)
+        try:
+            table = bulk.finish(scope_of, kind_of, {c.kind: c.symmetric for c in edge_classes.values()}, tops)
+        except ValueError as err:
+            raise GraphLoadError(str(err)) from err
+    _add_edges_with_overrides(graph, pending, edge_classes, tops)
+    log.info("loaded %d triples from %d files: %d nodes, %d edges, %d bulk edges", triples, len(files),
+             graph.number_of_nodes(), graph.number_of_edges(), len(table) if table else 0)
+    return LoadResult(graph=graph, triples=triples, edge_classes=edge_classes, files=tuple(files), bulk=table)
+
+
+def _scope_key(source: str, target: str, kind: str, scope_of: dict[str, str]) -> tuple[str, ...]:
+    return (source, kind, target) if scope_of.get(kind) == "from-to" else (source, kind)
+
+
+def _top_layers(pending: list[tuple[str, str, str, dict[str, Any]]], scope_of: dict[str, str]) -> dict[tuple[str, ...], int]:
+    """The highest layer that states facts for each override key (see the module docstring)."""
+    top: dict[tuple[str, ...], int] = {}
+    for source, target, kind, attrs in pending:
+        key = _scope_key(source, target, kind, scope_of)
+        top[key] = max(top.get(key, 0), attrs["layer"])
+    return top
 
 
 def _add_edges_with_overrides(
     graph: nx.MultiDiGraph,
     pending: list[tuple[str, str, str, dict[str, Any]]],
     edge_classes: dict[str, EdgeClass],
+    top_layer: dict[tuple[str, ...], int],
 ) -> None:
     """Add n-ary edges, dropping those a later layer overrides (see the module docstring)."""
     scope_of = {c.kind: c.override_scope for c in edge_classes.values()}
-    top_layer: dict[tuple[str, ...], int] = {}
-
-    def scope_key(source: str, target: str, kind: str) -> tuple[str, ...]:
-        return (source, kind, target) if scope_of.get(kind) == "from-to" else (source, kind)
-
     for source, target, kind, attrs in pending:
-        key = scope_key(source, target, kind)
-        top_layer[key] = max(top_layer.get(key, 0), attrs["layer"])
-    for source, target, kind, attrs in pending:
-        if attrs["layer"] < top_layer[scope_key(source, target, kind)]:
+        if attrs["layer"] < top_layer.get(_scope_key(source, target, kind, scope_of), 0):
             continue
         graph.add_edge(source, target, key=attrs["id"], **attrs)
