@@ -98,6 +98,7 @@ def _max_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Findin
 def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
     """Column-2 code (edge source) billed with its column-1 code (edge target)."""
     bypass_list = ctx.modifiers_with("bypasses_ptp")
+    claim_type = ctx.book.claim_type_iri.get(ctx.claim.claim_type.value)
     for rule in rules:
         kind = rule.relation_kind or ""
         seen: set[tuple[int, str]] = set()
@@ -105,6 +106,10 @@ def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fi
             assert other.iri is not None
             for attrs in found:
                 if attrs["kind"] != kind or not is_active(attrs, ctx.as_of):
+                    continue
+                # PTP tables are per claim type (practitioner vs hospital outpatient); an edge
+                # without a claim type (curated policy) applies to every claim type.
+                if attrs.get("claimType") not in (None, claim_type):
                     continue
                 edge_id = str(attrs.get("id"))
                 indicator = attrs.get("modifierIndicator")

@@ -120,6 +120,7 @@ class ClaimContext:
             day = self.as_of
             found = self._memo[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
                                        if is_active(a, day)]
+            found.extend(self._bulk(iri, kind, "out"))
         return found
 
     def in_edges(self, iri: str, kind: str) -> list[Edge]:
@@ -130,21 +131,35 @@ class ClaimContext:
             day = self.as_of
             found = self._memo[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
                                        if is_active(a, day)]
+            found.extend(self._bulk(iri, kind, "in"))
         return found
+
+    def _bulk(self, iri: str, kind: str, direction: str) -> list[Edge]:
+        # Imported PTP rows live in the graph's columnar table, not in networkx (see kg.bulk).
+        bulk = self.kg.bulk
+        if bulk is None or kind not in bulk.kind_set:
+            return []
+        return list(bulk.edges(iri, kind, direction, self.as_of))
 
     def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
         """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
         the edges' attributes: computed once per claim, one dict lookup per pair."""
+
+        bulk = self.kg.bulk
 
         def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
             pairs = []
             for lv in self.known:
                 assert lv.iri is not None
                 targets = self._index.out_by_target(lv.iri)
-                if not targets:
-                    continue
                 for other in self.known:
-                    found = targets.get(other.iri) if other.iri != lv.iri else None  # type: ignore[arg-type]
+                    if other.iri == lv.iri:
+                        continue
+                    found = list(targets.get(other.iri, ()))  # type: ignore[arg-type]
+                    if bulk is not None:
+                        # Imported PTP rows (active on the date of service) from the columnar table.
+                        for kind in bulk.kind_set:
+                            found.extend(e.attrs for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of))  # type: ignore[arg-type]
                     if found:
                         pairs.append((lv, other, found))
             return pairs
