@@ -85,6 +85,8 @@ class KnowledgeGraph:
         self.bulk: BulkEdges | None = getattr(result, "bulk", None)
         self.triples = result.triples
         self.layer_names = tuple(layer_names)
+        #: Release directories layered over the curated data (set by :meth:`default`).
+        self.data_dirs: tuple[Path, ...] = ()
         self.built_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._codes: dict[str, str] = {}
         self._of_type: dict[str, list[str]] = defaultdict(list)
@@ -120,7 +122,17 @@ class KnowledgeGraph:
 
         layers = [default_files(), *(rdf_files(Path(d)) for d in data_dirs)]
         names = ["curated", *(Path(d).name for d in data_dirs)]
-        return cls.from_layers(layers, names, use_cache=use_cache)
+        kg = cls.from_layers(layers, names, use_cache=use_cache)
+        kg.data_dirs = tuple(Path(d) for d in data_dirs)
+        return kg
+
+    def release_dir(self, name: str) -> Path | None:
+        """The directory of a served release, by its name in :meth:`release` (``None`` if not served).
+
+        >>> KnowledgeGraph.default().release_dir("curated") is None
+        True
+        """
+        return next((d for d in self.data_dirs if d.name == name), None)
 
     def _index(self) -> None:
         g = self.graph

@@ -36,6 +36,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from kg.graph import UnknownCodeError
 from server.claims import ClaimsQuery
+from server.diff import DiffQuery
 from server.encounter import EncounterQuery
 from server.limits import MAX_ALIASES, MAX_QUERY_DEPTH, MAX_TOKENS, ClientError
 from server.query import GraphQuery
@@ -70,9 +71,9 @@ def query_types() -> tuple[type, ...]:
     """The root query classes merged into ``Query``; a module adding root fields adds its class here.
 
     >>> [t.__name__ for t in query_types()]
-    ['GraphQuery', 'ClaimsQuery', 'EncounterQuery']
+    ['GraphQuery', 'ClaimsQuery', 'EncounterQuery', 'DiffQuery']
     """
-    return (GraphQuery, ClaimsQuery, EncounterQuery)
+    return (GraphQuery, ClaimsQuery, EncounterQuery, DiffQuery)
 
 
 def is_internal_error(error: GraphQLError) -> bool:
