@@ -385,38 +385,50 @@ class KnowledgeGraph:
         rels = [self._relationship(e) for e in self._relation_edges(iri, names, as_of)]
         return sorted(rels, key=lambda r: (r.kind.value, r.from_code.code, r.to_code.code))
 
-    def _relation_view(self, kinds: Iterable[str] | None, as_of: date | None) -> nx.Graph:
-        wanted = _RELATION_KINDS if kinds is None else frozenset(kinds) & _RELATION_KINDS
-        day = as_of or date.today()
+    def _neighbours(self, node: str, wanted: frozenset[str], day: date) -> list[str]:
+        """Codes one active relationship of a wanted kind away, either direction, sorted."""
+        found: set[str] = set()
+        for _, other, attrs in self.graph.out_edges(node, data=True):
+            if attrs["kind"] in wanted and is_active(attrs, day):
+                found.add(other)
+        for other, _, attrs in self.graph.in_edges(node, data=True):
+            if attrs["kind"] in wanted and is_active(attrs, day):
+                found.add(other)
+        if self.bulk is not None and wanted & self.bulk.kind_set:
+            for edge in self.bulk.edges(node, None, "both", day):
+                if edge.kind in wanted:
+                    found.add(edge.target if edge.source == node else edge.source)
+        found.discard(node)
+        return sorted(found)
 
-        def keep(u: str, v: str, k: str) -> bool:
-            attrs = self.graph.edges[u, v, k]
-            return attrs["kind"] in wanted and is_active(attrs, day)
-
-        return nx.subgraph_view(self.graph, filter_edge=keep).to_undirected(as_view=True)
-
-    @staticmethod
-    def _ordered_bfs(view: nx.Graph, source: str, cutoff: int, target: str | None = None) -> dict[str, list[str]]:
-        """Shortest paths from ``source``, visiting neighbours in IRI order.
+    def _walk(
+        self, source: str, kinds: Iterable[str] | None, as_of: date | None, depth: int,
+        target: str | None = None, enough: int | None = None,
+    ) -> dict[str, list[str]]:
+        """Shortest relationship paths from ``source``, breadth first, neighbours in IRI order.
 
         networkx's shortest-path functions return *a* shortest path, which one depending on
-        insertion order; an explanation must not change because a file was loaded in another
-        order, so ties are broken here by taking neighbours in sorted order (for codes of one
-        system, by notation). Stops early once ``target`` is reached.
+        insertion order, and they cannot see the bulk PTP table; an explanation must not change
+        because a file was loaded in another order, so this walk takes neighbours in sorted
+        order (for codes of one system, by notation). It stops at ``target``, or after the
+        first complete hop at which ``enough`` codes have been reached (farther hops could not
+        rank before them).
         """
+        wanted = _RELATION_KINDS if kinds is None else frozenset(kinds) & _RELATION_KINDS
+        day = as_of or date.today()
         paths = {source: [source]}
         frontier = [source]
-        for _ in range(cutoff):
+        for _ in range(depth):
             following: list[str] = []
             for node in frontier:
-                for neighbour in sorted(view.adj[node]):
+                for neighbour in self._neighbours(node, wanted, day):
                     if neighbour in paths:
                         continue
                     paths[neighbour] = [*paths[node], neighbour]
                     if neighbour == target:
                         return paths
                     following.append(neighbour)
-            if not following:
+            if not following or (enough is not None and len(paths) > enough):
                 break
             frontier = following
         return paths
@@ -455,8 +467,7 @@ class KnowledgeGraph:
         """
         iri = self.require_code_iri(code)
         names = None if kinds is None else [RelationKind(k).value for k in kinds]
-        view = self._relation_view(names, as_of)
-        paths = self._ordered_bfs(view, iri, max(depth, 0))
+        paths = self._walk(iri, names, as_of, max(depth, 0), enough=limit)
         reached = sorted(
             ((len(nodes) - 1, self._code_object(target), nodes) for target, nodes in paths.items()
              if target != iri and self.node(target).get("notation") is not None),
@@ -467,11 +478,15 @@ class KnowledgeGraph:
         return [RelatedCode(obj, hops, tuple(self._hop(a, b, names, as_of) for a, b in pairwise(nodes)))
                 for hops, obj, nodes in reached]
 
-    def path(self, from_code: str, to_code: str, as_of: date | None = None) -> list[Relationship] | None:
+    def path(
+        self, from_code: str, to_code: str, as_of: date | None = None, max_depth: int = 6
+    ) -> list[Relationship] | None:
         """The shortest chain of relationships linking two codes, or ``None`` when unlinked.
 
         Among paths of equal length the one through the lowest-sorting codes is returned, so
-        the same data always gives the same explanation.
+        the same data always gives the same explanation. Chains longer than ``max_depth`` hops
+        are not searched (with full PTP tables nearly every code links to every other within
+        a few hops, and a long chain explains nothing).
 
         >>> [(r.kind.value, r.from_code.code, r.to_code.code) for r in KnowledgeGraph.default().path("96411", "96415")]
         [('ADD_ON_OF', '96411', '96413'), ('ADD_ON_OF', '96415', '96413')]
@@ -479,8 +494,7 @@ class KnowledgeGraph:
         a, b = self.require_code_iri(from_code), self.require_code_iri(to_code)
         if a == b:
             return []
-        view = self._relation_view(None, as_of)
-        nodes = self._ordered_bfs(view, a, view.number_of_nodes(), target=b).get(b)
+        nodes = self._walk(a, None, as_of, max_depth, target=b).get(b)
         if nodes is None:
             return None
         return [self._hop(x, y, None, as_of) for x, y in pairwise(nodes)]
