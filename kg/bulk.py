@@ -202,6 +202,28 @@ class BulkEdges:
                 if (wanted is None or self.kind[row] == wanted) and self._active(row, day):
                     yield self._edge(row)
 
+    def neighbours(self, iri: str, kinds: frozenset[str], as_of: date) -> set[str]:
+        """Nodes joined to ``iri`` by an active row of one of ``kinds``, either direction.
+
+        Traversals need only the other ends: reading them straight from the columns skips
+        building an attribute dict per row, which matters at hubs with thousands of rows.
+        """
+        node = self.node_index.get(iri)
+        if node is None:
+            return set()
+        wanted = {self.kinds.index(k) for k in kinds if k in self.kind_set}
+        if not wanted:
+            return set()
+        day = as_of.toordinal()
+        found: set[int] = set()
+        for row in range(self.src_offsets[node], self.src_offsets[node + 1]):
+            if self.kind[row] in wanted and self._active(row, day):
+                found.add(self.dst[row])
+        for row in self.dst_rows[self.dst_offsets[node]:self.dst_offsets[node + 1]]:
+            if self.kind[row] in wanted and self._active(row, day):
+                found.add(self.src[row])
+        return {self.nodes[n] for n in found}
+
     def edges_between(self, source: str, target: str, kind: str, as_of: date) -> list[Edge]:
         """Active rows of one kind from ``source`` to ``target`` (a binary search)."""
         s, t = self.node_index.get(source), self.node_index.get(target)

@@ -394,10 +394,8 @@ class KnowledgeGraph:
         for other, _, attrs in self.graph.in_edges(node, data=True):
             if attrs["kind"] in wanted and is_active(attrs, day):
                 found.add(other)
-        if self.bulk is not None and wanted & self.bulk.kind_set:
-            for edge in self.bulk.edges(node, None, "both", day):
-                if edge.kind in wanted:
-                    found.add(edge.target if edge.source == node else edge.source)
+        if self.bulk is not None:
+            found |= self.bulk.neighbours(node, wanted, day)
         found.discard(node)
         return sorted(found)
 
