@@ -6,21 +6,27 @@ The algorithm (the rules it applies are data, read through :class:`EncounterRule
    time, clock times across midnight) becomes a finding and the administration is skipped.
 2. Classify each one: its route and whole minutes give a delivery mode (push or infusion),
    its category and mode an administration kind with a rank in the hierarchy.
-3. Build services: infusions of one substance through one access are one service (their
-   time is the union of their intervals); hydration through one access is one service whose
-   time excludes every minute a drug infusion was running; pushes and injections stand alone.
-   Hydration below its minimum is not reported (a finding says why).
-4. Per access site pick the initial service: the highest rank (facility, and physician
-   without a flag) or the administration flagged as the primary reason (physician). The
-   first site is the one holding the encounter's initial service; every other site gets a
-   second initial code with the separate-site modifier.
-5. Code the rest in clock order: an infusion overlapping another drug infusion is
+3. Build services, each on an access: its site and the line its delivery mode runs through
+   (``ck:accessLine``: an intravenous line, a subcutaneous set; injections use none and form
+   an access of their own per site). Infusions of one substance through one access are one
+   service (their time is the union of their intervals); hydration through one access is one
+   service whose time excludes every minute a drug infusion was running; pushes and
+   injections stand alone. Hydration below its minimum is not reported (a finding says why).
+4. Order the accesses: the encounter's initial access is a line access when there is one
+   (an injection is a separate site beside it), the one holding the physician's flagged
+   primary reason or else the highest-ranked service; every other access gets a second
+   initial code with the separate-site modifier.
+5. Per access pick the initial service: the highest rank (facility, and physician without
+   a flag) or the administration flagged as the primary reason (physician), unless the
+   flagged service's code is no valid primary for the add-on codes the other services on
+   the access then take (the graph's add-on edges decide): then the hierarchy does.
+6. Code the rest in clock order: an infusion overlapping another drug infusion is
    concurrent (once per encounter where the rule says so), otherwise sequential with its own
    additional hours; a push of a new substance is an additional push, of the same substance
    a repeat push once the gap is long enough; hydration is secondary hydration counted from
-   its first hour.
-6. Check every add-on has one of its valid primaries on the encounter, and attach the
-   documentation the graph asks for.
+   its first hour. An add-on left without any valid primary on its access is not reported.
+7. Report at most the MUE of the perspective's claim type, and attach the documentation the
+   graph asks for.
 
 >>> from kg.graph import KnowledgeGraph
 >>> record = Encounter("FACILITY", None, [
@@ -117,7 +123,7 @@ class _Service:
     """What one code describes: a substance infused through one access, one push, or hydration."""
 
     kind: AdministrationKind
-    site: str
+    access: tuple[str, str]
     items: list[_Item]
     intervals: list[Interval]
     minutes: int
@@ -158,16 +164,21 @@ class _Service:
         return any(i.adm.discontinued for i in self.items)
 
     @property
+    def on_line(self) -> bool:
+        """Whether the service runs through an access line (not an injection)."""
+        return bool(self.access[1])
+
+    @property
     def site_label(self) -> str:
         named = self.items[0].adm.site
-        return f"site {named.strip()!r}" if named and named.strip() else "the shared access"
+        return f"site {named.strip()!r}" if named and named.strip() else "no site named"
 
     def hierarchy_key(self) -> tuple[int, datetime, int]:
         """Sort key: highest rank first, then earliest start, then record order."""
         return (-self.kind.rank, self.start, self.index)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Draft:
     rule: CodeRule
     units: int
@@ -175,6 +186,21 @@ class _Draft:
     ids: list[str]
     rationale: list[str]
     sources: tuple[Source, ...]
+
+    @property
+    def code(self) -> str:
+        return self.rule.code or ""
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """The coder's state before a trial coding of one access, to roll it back."""
+
+    drafts: int
+    findings: int
+    once: dict[str, _Draft]
+    held: list[tuple[_Draft, list[str], list[str]]]
+    last_push: dict[str, datetime]
 
 
 @dataclass(slots=True)
@@ -187,6 +213,7 @@ class _Coder:
     once: dict[str, _Draft] = field(default_factory=dict)
     last_push: dict[str, datetime] = field(default_factory=dict)
     first_day: date | None = None
+    primaries: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -329,31 +356,37 @@ class _Coder:
         grouped: dict[tuple[str, str, str], list[_Item]] = {}
         for item in drugs:
             if self.rules.is_time_based(item.mode):
-                key = (_site_key(item.adm.site), _substance_key(item.adm.substance), item.kind.iri)
+                key = (self.access(item), _substance_key(item.adm.substance), item.kind.iri)
                 grouped.setdefault(key, []).append(item)
             else:
-                services.append(_Service(item.kind, _site_key(item.adm.site), [item], [item.interval],
+                services.append(_Service(item.kind, self.access(item), [item], [item.interval],
                                          item.minutes, time_based=False, fluid=False))
-        for (site, _, _), group in grouped.items():
+        for (access, _, _), group in grouped.items():
             spans = union(i.interval for i in group)
-            services.append(_Service(group[0].kind, site, group, spans, total_minutes(spans), time_based=True, fluid=False))
+            services.append(_Service(group[0].kind, access, group, spans, total_minutes(spans), time_based=True,
+                                     fluid=False))
         drug_infusions = [i for i in drugs if self.rules.is_time_based(i.mode)]
-        by_site: dict[str, list[_Item]] = {}
+        by_access: dict[tuple[str, str], list[_Item]] = {}
         for item in fluid:
-            by_site.setdefault(_site_key(item.adm.site), []).append(item)
-        for site, group in by_site.items():
-            service = self.hydration_service(site, group, drug_infusions)
+            by_access.setdefault(self.access(item), []).append(item)
+        for access, group in by_access.items():
+            service = self.hydration_service(access, group, drug_infusions)
             if service is not None:
                 services.append(service)
         return sorted(services, key=lambda s: (s.start, s.index))
 
-    def hydration_service(self, site: str, group: list[_Item], drug_infusions: Sequence[_Item]) -> _Service | None:
+    def access(self, item: _Item) -> tuple[str, str]:
+        """The access of an administration: its site and the line its delivery mode runs through."""
+        return _site_key(item.adm.site), self.rules.access_line(item.mode) or ""
+
+    def hydration_service(self, access: tuple[str, str], group: list[_Item],
+                          drug_infusions: Sequence[_Item]) -> _Service | None:
         """One hydration service per access; its time excludes every minute a drug infusion ran."""
         spans = union(i.interval for i in group)
         alongside = [d for d in drug_infusions if intervals_overlap(spans, [d.interval])]
         own = subtract(spans, (d.interval for d in alongside))
         minutes, total = total_minutes(own), total_minutes(spans)
-        service = _Service(group[0].kind, site, group, own, minutes, time_based=True, fluid=True,
+        service = _Service(group[0].kind, access, group, own, minutes, time_based=True, fluid=True,
                            concurrent_minutes=total - minutes)
         minimum = service.kind.minimum_minutes or 0
         reportable = minutes >= minimum
@@ -398,28 +431,110 @@ class _Coder:
                           f"{packaged[0].note or ''}")
         return [*packaged, *disagree], extra
 
-    # ------------------------------------------------------------------ step 4: initial services
-    def choose_initials(self, services: Sequence[_Service]) -> tuple[list[str], dict[str, _Service]]:
-        """The sites in coding order (the encounter's initial site first) and each site's initial service."""
-        sites = _unique(s.site for s in sorted(services, key=lambda s: s.index))
-        physician = self.encounter.perspective is Perspective.PHYSICIAN
-        flagged_all = [s for s in services if s.flagged] if physician else []
-        self.check_flags(services, flagged_all)
-        initial: dict[str, _Service] = {}
-        for site in sites:
-            here = sorted((s for s in services if s.site == site), key=_Service.hierarchy_key)
-            flagged = [s for s in here if physician and s.flagged]
-            initial[site] = flagged[0] if flagged else here[0]
-            if flagged and flagged[0].kind.rank < here[0].kind.rank:
-                chosen, top = flagged[0], here[0]
-                self.find("PRIMARY_REASON_OVERRIDES_HIERARCHY",
-                          f"{chosen.substance} ({_and(chosen.ids)}) is flagged as the primary reason; the facility "
-                          f"hierarchy would start with the {top.kind.label} of {top.substance}")
-        if flagged_all:
-            first = sorted(flagged_all, key=_Service.hierarchy_key)[0].site
-        else:
-            first = sorted(initial.values(), key=_Service.hierarchy_key)[0].site
-        return [first, *(s for s in sites if s != first)], initial
+    # ------------------------------------------------------------------ step 4-5: accesses and initial services
+    @property
+    def physician(self) -> bool:
+        return self.encounter.perspective is Perspective.PHYSICIAN
+
+    def code_accesses(self, services: Sequence[_Service]) -> None:
+        """Code every access, the encounter's initial access first, each from its own initial service."""
+        self.check_flags(services, [s for s in services if s.flagged] if self.physician else [])
+        for number, access in enumerate(self.order_accesses(services)):
+            here = [s for s in services if s.access == access]
+            start = len(self.drafts)
+            self.code_site(here, self.choose_initial(here), separate_site=number > 0)
+            self.drop_orphans(start)
+
+    def order_accesses(self, services: Sequence[_Service]) -> list[tuple[str, str]]:
+        """The accesses in coding order: the encounter's initial access first, the rest in record order.
+
+        The initial access runs through a line when any does (an injection beside it is the
+        separate site), and holds the physician's flagged primary reason or else the
+        highest-ranked service.
+        """
+        accesses = _unique(s.access for s in sorted(services, key=lambda s: s.index))
+
+        def precedence(access: tuple[str, str]) -> tuple[bool, bool, tuple[int, datetime, int]]:
+            here = [s for s in services if s.access == access]
+            flagged = [s for s in here if self.physician and s.flagged]
+            lead = min(flagged or here, key=_Service.hierarchy_key)
+            return not lead.on_line, not flagged, lead.hierarchy_key()
+
+        first = min(accesses, key=precedence)
+        return [first, *(a for a in accesses if a != first)]
+
+    def choose_initial(self, here: Sequence[_Service]) -> _Service:
+        """The initial service of one access.
+
+        The hierarchy decides, except that the physician's flagged primary reason takes the
+        initial code when every add-on code the other services then take lists its code as a
+        primary (tried on a copy of the coder's state).
+        """
+        ordered = sorted(here, key=_Service.hierarchy_key)
+        top = ordered[0]
+        flagged = [s for s in ordered if self.physician and s.flagged]
+        if not flagged or flagged[0] is top:
+            return top
+        chosen = flagged[0]
+        orphans = self.trial(here, chosen)
+        if orphans:
+            unanchored = _and([f"{d.code} ({_and(d.ids)})" for d in orphans])
+            self.find("PRIMARY_REASON_NOT_INITIAL",
+                      f"{chosen.substance} ({_and(chosen.ids)}) is flagged as the primary reason, but with its code "
+                      f"as the initial service {unanchored} would have no valid primary; the {top.kind.label} of "
+                      f"{top.substance} takes the initial code", codes=[d.code for d in orphans],
+                      path=[r for d in orphans for r in self.kg.add_on_edges(d.code, self.as_of)])
+            return top
+        if chosen.kind.rank < top.kind.rank:
+            self.find("PRIMARY_REASON_OVERRIDES_HIERARCHY",
+                      f"{chosen.substance} ({_and(chosen.ids)}) is flagged as the primary reason; the facility "
+                      f"hierarchy would start with the {top.kind.label} of {top.substance}")
+        return chosen
+
+    def trial(self, here: Sequence[_Service], initial: _Service) -> list[_Draft]:
+        """The add-ons that would lack a valid primary if ``initial`` headed the access; nothing is kept."""
+        snapshot = _Snapshot(len(self.drafts), len(self.findings), dict(self.once),
+                             [(d, list(d.ids), list(d.rationale)) for d in self.once.values()], dict(self.last_push))
+        self.code_site(here, initial, separate_site=False)
+        orphans = self.orphans(self.drafts[snapshot.drafts:])
+        del self.drafts[snapshot.drafts:]
+        del self.findings[snapshot.findings:]
+        self.once, self.last_push = snapshot.once, snapshot.last_push
+        for draft, ids, rationale in snapshot.held:
+            draft.ids[:], draft.rationale[:] = ids, rationale
+        return orphans
+
+    def valid_primaries(self, code: str) -> frozenset[str]:
+        """The primaries an add-on code may follow (empty for a code that is no add-on)."""
+        if code not in self.primaries:
+            known = self.kg.code(code, self.as_of)
+            self.primaries[code] = frozenset(
+                p.code for p in self.kg.valid_primaries(code, self.as_of)) if known and known.is_add_on else frozenset()
+        return self.primaries[code]
+
+    def orphans(self, drafts: Sequence[_Draft]) -> list[_Draft]:
+        """Add-on drafts with none of their valid primaries among ``drafts`` (once they are gone, too).
+
+        An add-on for which the graph lists no primary at all is not judged here.
+        """
+        kept, gone = list(drafts), []
+        while True:
+            codes = {d.code for d in kept}
+            lost = [d for d in kept if self.valid_primaries(d.code) and not self.valid_primaries(d.code) & codes]
+            if not lost:
+                return gone
+            gone += lost
+            kept = [d for d in kept if d not in lost]
+
+    def drop_orphans(self, start: int = 0) -> None:
+        """Remove the add-ons coded since ``start`` that have no valid primary beside them, each with a finding."""
+        for draft in self.orphans(self.drafts[start:]):
+            self.drafts.remove(draft)
+            self.once = {code: held for code, held in self.once.items() if held is not draft}
+            primaries = sorted(self.valid_primaries(draft.code))
+            self.find("ADDON_WITHOUT_PRIMARY",
+                      f"{draft.code} for administrations {_and(draft.ids)} needs one of {_and(primaries)} beside it",
+                      codes=[draft.code], path=self.kg.add_on_edges(draft.code, self.as_of))
 
     def check_flags(self, services: Sequence[_Service], flagged: Sequence[_Service]) -> None:
         if self.encounter.perspective is not Perspective.PHYSICIAN:
@@ -478,7 +593,9 @@ class _Coder:
             site_modifier = self.modifier(_SEPARATE_SITE)
             if site_modifier:
                 modifiers.append(site_modifier)
-            rationale += f"; through a separate access ({service.site_label}), so a second initial service"
+            where = (f"{self.rules.label(service.access[1])}, {service.site_label}" if service.on_line
+                     else f"{service.kind.label} given outside any line, {service.site_label}")
+            rationale += f"; through a separate access ({where}), so a second initial service"
             if site_modifier:
                 rationale += f" marked {site_modifier}"
         self.add(rule, 1, service, rationale, modifiers)
@@ -580,21 +697,17 @@ class _Coder:
                      f"hour, {_plural(units, 'unit')}")
         self.add(rule, units, service, rationale)
 
-    # ------------------------------------------------------------------ step 6: checks on the result
+    # ------------------------------------------------------------------ step 7: limits and checks on the result
     def finish(self) -> list[CodedLine]:
-        lines = [CodedLine(code=d.rule.code or "", units=d.units, modifiers=tuple(_unique(d.modifiers)),
+        mue_notes = self.cap_to_mue()
+        self.drop_orphans()  # a line the MUE removed may have been an add-on's only primary
+        lines = [CodedLine(code=d.code, units=d.units, modifiers=tuple(_unique(d.modifiers)),
                            administrations=tuple(_unique(d.ids)), rationale="; ".join(d.rationale),
                            rule=d.rule.iri, sources=d.sources) for d in self.drafts]
-        codes = {line.code for line in lines}
+        for code, detail, kept, sources in mue_notes:
+            line = next((n for n, d in enumerate(self.drafts, start=1) if d is kept), None)
+            self.find("MUE_EXCEEDED", detail, codes=[code], line=line, sources=sources)
         for number, line in enumerate(lines, start=1):
-            code = self.kg.code(line.code)
-            if code is not None and code.is_add_on:
-                primaries = {p.code for p in self.kg.valid_primaries(line.code, self.as_of)}
-                if not primaries & codes:
-                    self.find("ADDON_WITHOUT_PRIMARY",
-                              f"{line.code} (administrations {_and(line.administrations)}) needs one of "
-                              f"{_and(sorted(primaries)) if primaries else 'its primaries'} on the encounter",
-                              codes=[line.code], line=number, path=self.kg.add_on_edges(line.code, self.as_of))
             site_modifier = self.modifier(_SEPARATE_SITE)
             if site_modifier and site_modifier in line.modifiers:
                 rule = self.rules.modifier_rules[_SEPARATE_SITE]
@@ -605,7 +718,6 @@ class _Coder:
                 rule = self.rules.modifier_rules[_DISCONTINUED]
                 self.find("DISCONTINUED", f"{line.code}-{stop_modifier} for administrations {_and(line.administrations)}",
                           codes=[line.code], line=number, sources=rule.sources)
-        self.check_mue(lines)
         for code in _unique(line.code for line in lines):
             guidance = self.kg.guidance(code, "documentation")
             if guidance:
@@ -613,26 +725,48 @@ class _Coder:
                           sources=[s.iri for g in guidance for s in g.sources])
         return lines
 
+    def cap_to_mue(self) -> list[tuple[str, str, _Draft | None, list[str]]]:
+        """Cut the units of each code to the MUE of the claim type this perspective files.
 
-    def check_mue(self, lines: Sequence[CodedLine]) -> None:
-        """Warn where the units exceed the MUE of the claim type this perspective files."""
+        Units above an MUE are denied, so they are not reported; the finding keeps what was cut
+        for an appeal. Per-line MUEs cut each line; per-date MUEs keep the earliest lines (the
+        encounter's initial access comes first).
+
+        Returns:
+            One (code, detail, line kept or ``None``, source IRIs) per limit exceeded, for the
+            findings written once the lines are numbered.
+        """
         claim_type = self.rules.claim_types.get(self.perspective)
         if claim_type is None:
-            return
-        for code in _unique(line.code for line in lines):
+            return []
+        notes: list[tuple[str, str, _Draft | None, list[str]]] = []
+        for code in _unique(d.code for d in self.drafts):
             mue = self.kg.mue(code, claim_type, self.as_of)
             if mue is None:
                 continue
-            numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.code == code]
-            groups = [numbered] if mue.per_date_of_service else [[pair] for pair in numbered]
-            for group in groups:
-                units = sum(line.units for _, line in group)
-                if units > mue.max_units:
-                    where = "per date of service" if mue.per_date_of_service else "per line"
-                    self.find("MUE_EXCEEDED", f"{code}: {units} units against a limit of {mue.max_units} {where} "
-                                              f"({claim_type.lower().replace('_', ' ')} claim)",
-                              codes=[code], line=group[0][0] if len(group) == 1 else None,
-                              sources=[s.iri for s in mue.sources])
+            drafts = [d for d in self.drafts if d.code == code]
+            for group in [drafts] if mue.per_date_of_service else [[d] for d in drafts]:
+                coded = sum(d.units for d in group)
+                if coded <= mue.max_units:
+                    continue
+                room, cut = mue.max_units, []
+                for draft in group:
+                    keep = min(draft.units, room)
+                    room -= keep
+                    if keep < draft.units:
+                        cut.append(draft)
+                        draft.rationale.append(f"{draft.units - keep} units above the MUE of {mue.max_units} not reported")
+                    draft.units = keep
+                dropped = [d for d in cut if d.units == 0]
+                self.drafts = [d for d in self.drafts if d.units > 0]
+                where = "per date of service" if mue.per_date_of_service else "per line"
+                detail = (f"{code}: {coded} units against a limit of {mue.max_units} {where} "
+                          f"({claim_type.lower().replace('_', ' ')} claim): {mue.max_units} reported")
+                if dropped:
+                    detail += f"; not reported for administrations {_and([i for d in dropped for i in d.ids])}"
+                kept = next((d for d in group if d.units > 0), None) if len(group) == 1 else None
+                notes.append((code, detail, kept, [s.iri for s in mue.sources]))
+        return notes
 
 
 def code_encounter(kg: KnowledgeGraph, encounter: Encounter) -> EncounterCoding:
@@ -669,9 +803,7 @@ def code_encounter(kg: KnowledgeGraph, encounter: Encounter) -> EncounterCoding:
     coder.check_push_overlaps(items)
     services = coder.build_services(items)
     if services:
-        sites, initial = coder.choose_initials(services)
-        for number, site in enumerate(sites):
-            coder.code_site([s for s in services if s.site == site], initial[site], separate_site=number > 0)
+        coder.code_accesses(services)
     else:
         coder.check_flags(services, [])
     lines = coder.finish()

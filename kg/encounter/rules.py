@@ -122,6 +122,7 @@ class EncounterRules:
         self.claim_types: dict[str, str] = {}
         self.time_based_modes: set[str] = set()
         self.mode_names: dict[str, str] = {}
+        self.access_lines: dict[str, str] = {}
         self._delivery: list[_DeliveryRule] = []
         self.kinds: list[AdministrationKind] = []
         self._code_rules: dict[tuple[str, str], list[CodeRule]] = defaultdict(list)
@@ -177,6 +178,9 @@ class EncounterRules:
             self.mode_names[iri] = str(kg.node(iri).get("enumName", local_name(iri)))
             if kg.node(iri).get("timeBased"):
                 self.time_based_modes.add(iri)
+            line = self._one(iri, "accessLine")
+            if line is not None:
+                self.access_lines[iri] = line
         for iri in self._active(CK.DeliveryRule):
             node, route, mode = kg.node(iri), self._enum_name(self._one(iri, "route")), self._one(iri, "deliveryMode")
             if route is not None and mode is not None:
@@ -248,6 +252,16 @@ class EncounterRules:
     def is_time_based(self, mode: str | None) -> bool:
         """Whether a delivery mode is reported by elapsed time."""
         return mode in self.time_based_modes
+
+    def access_line(self, mode: str | None) -> str | None:
+        """The access line (IRI) a delivery mode runs through; ``None`` for a mode given outside any line.
+
+        >>> rules = EncounterRules.of(KnowledgeGraph.default())
+        >>> [rules.access_line(rules.classify(route, 45, discontinued=False)) is not None
+        ...  for route in ("IV_INFUSION", "IV_PUSH", "SUBCUTANEOUS_INFUSION", "INJECTION")]
+        [True, True, True, False]
+        """
+        return None if mode is None else self.access_lines.get(mode)
 
     def is_fluid(self, category: str) -> bool:
         """Whether a category is hydration fluid (see ``ck:fluidOnly``)."""

@@ -124,15 +124,18 @@ def test_hydration_given_as_an_injection_has_no_kind(code):
     assert coding.lines == [] and coding.rules() == ["NO_DATA"]
 
 
-def test_addon_without_a_valid_primary_is_flagged(code):
-    # The physician's primary reason is hydration; a drug after it has no valid primary for 96367.
+def test_flagged_hydration_cannot_head_a_drug_infusion(code):
+    # The physician's primary reason is hydration, but the sequential-infusion code does not follow
+    # the hydration code: the drug infusion takes the initial code and the hydration follows it.
     coding = code("PHYSICIAN",
                   adm("ns", "normal saline", "HYDRATION", "IV_INFUSION", "08:00", "09:00", primary_reason=True),
                   adm("d", "ceftriaxone", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40"))
-    assert coding.codes() == [("96360", 1), ("96367", 1)]
-    [finding] = [f for f in coding.findings if f.rule == "ADDON_WITHOUT_PRIMARY"]
-    assert finding.line == 2 and finding.codes == ("96367",)
+    assert coding.codes() == [("96365", 1), ("96361", 1)]
+    assert [line.administrations for line in coding.lines] == [("d",), ("ns",)]
+    [finding] = [f for f in coding.findings if f.rule == "PRIMARY_REASON_NOT_INITIAL"]
+    assert finding.codes == ("96367",) and "normal saline" in finding.message
     assert {r.to_code.code for r in finding.path} == {"96365", "96374", "96409", "96413"}
+    assert "ADDON_WITHOUT_PRIMARY" not in coding.rules()
 
 
 def test_concurrent_code_comes_with_its_documentation(code):
@@ -161,12 +164,14 @@ def test_an_injection_beside_an_infusion_carries_the_separate_site_modifier(code
     assert "SEPARATE_SITE" in coding.rules()
 
 
-def test_two_sites_exceeding_the_practitioner_mue_are_warned(code):
+def test_two_sites_above_the_practitioner_mue_report_only_the_limit(code):
     records = (adm("a", "ceftriaxone", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40", site="L"),
                adm("b", "vancomycin", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40", site="R"))
     physician = code("PHYSICIAN", *records)
-    assert physician.codes() == [("96365", 1), ("96365", 1)]
+    # Units above the practitioner MUE are denied, so only the limit is reported.
+    assert physician.codes() == [("96365", 1)]
     [finding] = [f for f in physician.findings if f.rule == "MUE_EXCEEDED"]
     assert finding.codes == ("96365",) and "2 units against a limit of 1" in finding.message
+    assert "not reported for administrations b" in finding.message
     # The curated MUEs are practitioner values: the facility claim has none to exceed.
     assert "MUE_EXCEEDED" not in code("FACILITY", *records).rules()
