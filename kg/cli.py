@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["build_parser", "main"]
 
@@ -28,33 +29,45 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1
 
 
-def _cmd_code(args: argparse.Namespace) -> int:
-    from kg.encounter import EncounterInputError, code_encounter, coding_to_dict, encounter_from_dict
+class _UsageError(Exception):
+    """Bad input to a command: printed as one line on standard error, exit status 2."""
+
+
+def _read_json(argument: str) -> Any:
+    """The JSON document at ``argument`` (a path, or ``-`` for standard input)."""
+    name = "standard input" if argument == "-" else argument
+    try:
+        text = sys.stdin.read() if argument == "-" else Path(argument).read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as err:
+        raise _UsageError(f"cannot read {name}: {err.strerror or err}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise _UsageError(f"{name} is not valid JSON: {err}") from None
+
+
+def _graph(data_dirs: Sequence[Path]) -> Any:
+    """The embedded graph plus release directories, from the snapshot cache when it matches."""
     from kg.graph import KnowledgeGraph
     from kg.load import GraphLoadError
 
     try:
-        text = sys.stdin.read() if str(args.encounter) == "-" else Path(args.encounter).read_text(encoding="utf-8")
-        data = json.loads(text)
-        # Accept the GraphQL variables shape {"encounter": {...}} as well as the bare input.
-        if isinstance(data, dict) and set(data) == {"encounter"}:
-            data = data["encounter"]
-        encounter = encounter_from_dict(data)
-    except OSError as err:
-        print(f"codingkg code: cannot read {args.encounter}: {err.strerror or err}", file=sys.stderr)
-        return 2
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        print(f"codingkg code: {args.encounter} is not valid JSON: {err}", file=sys.stderr)
-        return 2
-    except EncounterInputError as err:
-        print(f"codingkg code: invalid encounter: {err}", file=sys.stderr)
-        return 2
-    try:
-        kg = KnowledgeGraph.default(args.data, use_cache=True)
+        return KnowledgeGraph.default(data_dirs, use_cache=True)
     except GraphLoadError as err:
-        print(f"codingkg code: cannot load the graph: {err}", file=sys.stderr)
-        return 2
-    coding = code_encounter(kg, encounter)
+        raise _UsageError(f"cannot load the graph: {err}") from None
+
+
+def _cmd_code(args: argparse.Namespace) -> int:
+    from kg.encounter import EncounterInputError, code_encounter, coding_to_dict, encounter_from_dict
+
+    data = _read_json(str(args.encounter))
+    # Accept the GraphQL variables shape {"encounter": {...}} as well as the bare input.
+    if isinstance(data, dict) and set(data) == {"encounter"}:
+        data = data["encounter"]
+    try:
+        encounter = encounter_from_dict(data)
+    except EncounterInputError as err:
+        raise _UsageError(f"invalid encounter: {err}") from None
+    coding = code_encounter(_graph(args.data), encounter)
     print(json.dumps(coding_to_dict(coding), indent=2, ensure_ascii=False))
     return 0
 
@@ -82,37 +95,23 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
 
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    import json
-
     from kg.claims import ClaimInputError, ClaimRulesError, check_json_document
-    from kg.graph import KnowledgeGraph
-    from kg.load import GraphLoadError
 
-    name = "standard input" if str(args.claims) == "-" else str(args.claims)
+    value = _read_json(str(args.claims))
+    kg = _graph(args.data)
     try:
-        text = sys.stdin.read() if str(args.claims) == "-" else Path(args.claims).read_text(encoding="utf-8")
-        value = json.loads(text)
-    except OSError as err:
-        print(f"check: cannot read {name}: {err.strerror or err}", file=sys.stderr)
-        return 2
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        print(f"check: {name} is not valid JSON: {err}", file=sys.stderr)
-        return 2
-    try:
-        output, all_valid = check_json_document(KnowledgeGraph.default(args.data), value)
+        output, all_valid = check_json_document(kg, value)
     except ClaimInputError as err:
-        print(f"check: {name}: {err}", file=sys.stderr)
-        return 2
-    except (GraphLoadError, ClaimRulesError) as err:
-        print(f"check: cannot load the graph: {err}", file=sys.stderr)
-        return 2
+        raise _UsageError(f"{args.claims}: {err}") from None
+    except ClaimRulesError as err:
+        raise _UsageError(f"cannot load the claim rules: {err}") from None
     print(json.dumps(output, indent=2, ensure_ascii=False))
     return 0 if all_valid else 1
 
-def _cmd_import(args: argparse.Namespace) -> int:
-    import json
 
+def _cmd_import(args: argparse.Namespace) -> int:
     from kg.importers.base import CmsFileError
     from kg.importers.release import import_files
 
@@ -128,8 +127,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    import json
-
     from kg.diff import release_diff
     from kg.load import GraphLoadError
 
@@ -198,7 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except _UsageError as err:
+        print(f"codingkg {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
