@@ -10,6 +10,7 @@ browser that asks for HTML. CORS origins, introspection and GraphiQL come from
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from starlette.applications import Starlette
@@ -72,7 +73,7 @@ def create_app(
     health = {"status": "ok", "version": release.version, "builtAt": release.built_at}
 
     async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse(health)
+        return JSONResponse({**health, "pid": os.getpid()})
 
     middleware = [
         # Outermost, so that even a 413 carries CORS headers a browser can read.

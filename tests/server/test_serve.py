@@ -91,3 +91,53 @@ def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+def _children(pid: int) -> set[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return {int(x) for x in text.split()}
+
+
+def _wait(predicate: object, what: str, timeout: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_workers_share_one_loaded_graph_and_stop_together(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "CODINGKG_CACHE_DIR": str(tmp_path / "cache")}
+    log = (tmp_path / "server.log").open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "2"],
+                               cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        assert process.poll() is None, Path(log.name).read_text()
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        _wait(healthy, "/healthz")
+        workers = _children(process.pid)
+        assert len(workers) == 2  # forked from the parent that loaded the graph
+        answered = {httpx.get(f"{base}/healthz", timeout=5.0).json()["pid"] for _ in range(40)}
+        assert answered <= workers
+        data = httpx.post(f"{base}/graphql", json={"query": '{ validPrimaries(addOn: "96375") { code } }'}).json()
+        assert [c["code"] for c in data["data"]["validPrimaries"]] == ["96365", "96374", "96409", "96413"]
+
+        # A worker that dies is replaced.
+        victim = min(workers)
+        os.kill(victim, 9)
+        _wait(lambda: victim not in _children(process.pid) and len(_children(process.pid)) == 2, "a new worker")
+        _wait(healthy, "/healthz after the restart")
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+    for pid in workers:
+        _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower(),
+              f"worker {pid} to stop")
