@@ -47,6 +47,8 @@ __all__ = ["KnowledgeGraph", "UnknownCodeError"]
 
 _RELATION_KINDS = frozenset(k.value for k in RelationKind)
 _TOKEN = re.compile(r"[a-z0-9]+")
+#: Relationship objects kept for reuse (they are immutable, like the graph they come from).
+_RELATIONSHIP_MEMO_SIZE = 100_000
 
 
 class UnknownCodeError(KeyError):
@@ -93,6 +95,8 @@ class KnowledgeGraph:
         self._search_index: dict[str, set[str]] = defaultdict(set)
         self._code_cache: dict[str, Code] = {}
         self._source_cache: dict[str, Source] = {}
+        self._targets_memo: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._relationship_memo: dict[tuple[str, str, str], Relationship] = {}
         self._index()
 
     # ------------------------------------------------------------------ construction
@@ -220,9 +224,23 @@ class KnowledgeGraph:
             found.extend(Edge(source, target, a) for a in data.values() if a["kind"] == kind and is_active(a, day))
         return found
 
-    def targets(self, iri: str, kind: str) -> list[str]:
-        """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``."""
-        return [t for _, t, k in self.graph.out_edges(iri, keys=True) if k == kind] if iri in self.graph else []
+    def clear_memos(self) -> None:
+        """Forget memoised lookups (targets, relationship objects); benchmarks measure cold costs with it."""
+        self._targets_memo.clear()
+        self._relationship_memo.clear()
+
+    def targets(self, iri: str, kind: str) -> tuple[str, ...]:
+        """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``.
+
+        Memoised: the graph never changes once loaded, and rule evaluation asks the same
+        questions of the same rule nodes for every claim.
+        """
+        key = (iri, kind)
+        found = self._targets_memo.get(key)
+        if found is None:
+            found = tuple(t for _, t, k in self.graph.out_edges(iri, keys=True) if k == kind) if iri in self.graph else ()
+            self._targets_memo[key] = found
+        return found
 
     # ------------------------------------------------------------------ objects
     def source(self, iri: str) -> Source:
@@ -320,7 +338,13 @@ class KnowledgeGraph:
 
     def _relationship(self, edge: Edge) -> Relationship:
         a = edge.attrs
-        return Relationship(
+        key = (str(a.get("id")), edge.source, edge.target)
+        found = self._relationship_memo.get(key)
+        if found is not None:
+            return found
+        if len(self._relationship_memo) > _RELATIONSHIP_MEMO_SIZE:
+            self._relationship_memo.clear()  # bounded: a walk over a full PTP table must not keep every edge
+        found = self._relationship_memo[key] = Relationship(
             kind=RelationKind(a["kind"]),
             from_code=self._code_object(edge.source),
             to_code=self._code_object(edge.target),
@@ -333,6 +357,7 @@ class KnowledgeGraph:
             rationale=a.get("rationale"),
             edit_type=a.get("editType"),
         )
+        return found
 
     # ------------------------------------------------------------------ relationships
     def valid_primaries(self, add_on: str, as_of: date | None = None) -> list[Code]:

@@ -155,11 +155,13 @@ class ClaimContext:
                 for other in self.known:
                     if other.iri == lv.iri:
                         continue
-                    found = list(targets.get(other.iri, ()))  # type: ignore[arg-type]
+                    found = targets.get(other.iri)  # type: ignore[arg-type]
                     if bulk is not None:
                         # Imported PTP rows (active on the date of service) from the columnar table.
-                        for kind in bulk.kind_set:
-                            found.extend(e.attrs for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of))  # type: ignore[arg-type]
+                        imported = [e.attrs for kind in bulk.kind_set
+                                    for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]  # type: ignore[arg-type]
+                        if imported:
+                            found = [*(found or ()), *imported]
                     if found:
                         pairs.append((lv, other, found))
             return pairs

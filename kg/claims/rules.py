@@ -294,6 +294,7 @@ class RuleBook:
         """Forget every memoised lookup (the adjacency index, modifier rules, rule selections),
         so the next claim pays the full lookup cost; benchmarks use it to measure a cold check."""
         self.index = AdjacencyIndex(self.kg.graph)
+        self.kg.clear_memos()
         self._modifier_rules.clear()
         self._selections.clear()
         self._status_info.clear()
