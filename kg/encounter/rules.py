@@ -221,7 +221,7 @@ class EncounterRules:
         for iri in self._active(CK.EncounterFindingRule):
             node = kg.node(iri)
             rule_id = str(node.get("ruleId"))
-            self.finding_rules[rule_id] = FindingRule(iri, rule_id, str(node.get("findingSeverity")),
+            self.finding_rules[rule_id] = FindingRule(iri, rule_id, str(self._enum_name(self._one(iri, "severity"))),
                                                       str(node.get("text", "")), tuple(node.get("sources", ())))
 
     # ------------------------------------------------------------------ queries
