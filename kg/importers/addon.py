@@ -20,7 +20,17 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from kg.importers.base import CmsFileError, FileOutputLike, FileSummary, Header, julian_date, quarter_of, read_rows, squash
+from kg.importers.base import (
+    CmsFileError,
+    FileOutputLike,
+    FileSummary,
+    data_rows,
+    header_row,
+    julian_date,
+    quarter_of,
+    read_rows,
+    squash,
+)
 
 __all__ = ["AddOnImporter", "aoc_version"]
 
@@ -65,13 +75,7 @@ class AddOnImporter:
             CmsFileError: a malformed row (bad edit type, bad Julian date, bad code).
         """
         rows = read_rows(path)
-        header = None
-        for line, cells in rows:
-            if _is_header(cells):
-                header = Header.merge([cells], line, line, str(path))
-                break
-        if header is None:
-            raise CmsFileError(path, None, "no add-on edit header row found")
+        header = header_row(rows, _is_header, path, "add-on edit")
         c_type, c_addon, c_primary = header.find("AOC_Edit_Type"), header.find("Add-On_Code"), header.find("Primary_Code")
         c_eff = header.find("AOC_Edit_EffDT")
         deletions = [header.find("AOC_Edit_DelDT"), header.find("AOC_DelDT"), header.find("Primary_Code_DelDT")]
@@ -79,11 +83,7 @@ class AddOnImporter:
         count = retired = 0
         latest = date.min
         flagged: set[str] = set()
-        for line, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) < width:
-                raise CmsFileError(path, line, f"row has {len(cells)} fields, expected at least {width} (truncated file?)")
+        for line, cells in data_rows(rows, width, path):
             edit_type = cells[c_type].strip()
             if edit_type not in ("1", "2", "3"):
                 raise CmsFileError(path, line, f"add-on edit type {edit_type!r} is not 1, 2 or 3")

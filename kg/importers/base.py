@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -26,7 +26,9 @@ __all__ = [
     "FileSummary",
     "Header",
     "Importer",
+    "data_rows",
     "head_rows",
+    "header_row",
     "julian_date",
     "money",
     "quarter_of",
@@ -124,6 +126,44 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise CmsFileError(path, None, f"cannot read ({err.strerror or err})") from err
     except (csv.Error, UnicodeDecodeError) as err:
         raise CmsFileError(path, None, f"not a readable delimited text file ({err})") from err
+
+
+def header_row(
+    rows: Iterator[tuple[int, list[str]]], is_header: Callable[[Sequence[str]], bool], path: Path, what: str,
+    preamble: list[str] | None = None,
+) -> Header:
+    """Read ``rows`` up to the first one ``is_header`` accepts and return it as a one-row header.
+
+    Args:
+        rows: from :func:`read_rows`; left positioned on the first data row.
+        is_header: recognises the header row.
+        path: the file, for errors.
+        what: what the header belongs to ("MUE", "add-on edit", ...), for errors.
+        preamble: when given, collects the cells of the rows before the header.
+
+    Raises:
+        CmsFileError: no row is a header.
+    """
+    for line, cells in rows:
+        if is_header(cells):
+            return Header.merge([cells], line, line, str(path))
+        if preamble is not None:
+            preamble.extend(cells)
+    raise CmsFileError(path, None, f"no {what} header row found")
+
+
+def data_rows(rows: Iterator[tuple[int, list[str]]], width: int, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows after the header, each checked to have at least ``width`` cells.
+
+    Raises:
+        CmsFileError: a row is shorter (a truncated file, usually), naming its line.
+    """
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) < width:
+            raise CmsFileError(path, line, f"row has {len(cells)} fields, expected at least {width} (truncated file?)")
+        yield line, cells
 
 
 def head_rows(path: Path, count: int = SNIFF_ROWS) -> list[list[str]]:

@@ -17,7 +17,17 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from kg.importers.base import CmsFileError, FileOutputLike, FileSummary, Header, quarter_of, quarter_start, read_rows, squash
+from kg.importers.base import (
+    CmsFileError,
+    FileOutputLike,
+    FileSummary,
+    data_rows,
+    header_row,
+    quarter_of,
+    quarter_start,
+    read_rows,
+    squash,
+)
 from kg.importers.release import ref
 from kg.vocab import local_name
 
@@ -76,13 +86,7 @@ class MueImporter:
                 raise CmsFileError(path, None, "the file name carries no effective date (…_Eff_MM-DD-YYYY): pass --quarter")
             effective = quarter_start(quarter)
         rows = read_rows(path)
-        header = None
-        for line, cells in rows:
-            if _is_header(cells):
-                header = Header.merge([cells], line, line, str(path))
-                break
-        if header is None:
-            raise CmsFileError(path, None, "no MUE header row found")
+        header = header_row(rows, _is_header, path, "MUE")
         c_code = header.find("HCPCS/CPT Code")
         c_value = next(i for i, n in enumerate(header.names) if squash(n).endswith("muevalues"))
         claim = out.vocab.mue_columns.get(squash(header.names[c_value]))
@@ -93,11 +97,7 @@ class MueImporter:
         width = max(c_code, c_value, c_adj) + 1
         seen: dict[str, int] = {}
         count = 0
-        for line, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) < width:
-                raise CmsFileError(path, line, f"row has {len(cells)} fields, expected at least {width} (truncated file?)")
+        for line, cells in data_rows(rows, width, path):
             code = cells[c_code].strip().upper()
             if code in seen:
                 raise CmsFileError(path, line, f"code {code} listed twice (first on line {seen[code]})")

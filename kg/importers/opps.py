@@ -23,7 +23,7 @@ from kg.importers.base import (
     CmsFileError,
     FileOutputLike,
     FileSummary,
-    Header,
+    header_row,
     money,
     quarter_of,
     quarter_start,
@@ -83,14 +83,7 @@ class AddendumBImporter:
         """
         rows = read_rows(path)
         preamble: list[str] = []
-        header = None
-        for line, cells in rows:
-            if _is_header(cells):
-                header = Header.merge([cells], line, line, str(path))
-                break
-            preamble.extend(cells)
-        if header is None:
-            raise CmsFileError(path, None, "no Addendum B header row found")
+        header = header_row(rows, _is_header, path, "Addendum B", preamble)
         c_code = header.find("HCPCS Code")
         c_si = header.find("SI", "Status Indicator")
         c_desc = header.optional("Short Descriptor")

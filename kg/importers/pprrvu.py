@@ -21,7 +21,17 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from kg.importers.base import CmsFileError, FileOutputLike, FileSummary, Header, quarter_of, quarter_start, read_rows, squash
+from kg.importers.base import (
+    CmsFileError,
+    FileOutputLike,
+    FileSummary,
+    Header,
+    data_rows,
+    quarter_of,
+    quarter_start,
+    read_rows,
+    squash,
+)
 from kg.importers.opps import release_month
 from kg.importers.release import ref
 
@@ -106,11 +116,7 @@ class PprrvuImporter:
         width = max(columns.values()) + 1
         chosen: dict[str, tuple[int, list[str]]] = {}
         count = 0
-        for line, cells in rows:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) < width:
-                raise CmsFileError(path, line, f"row has {len(cells)} fields, expected at least {width} (truncated file?)")
+        for line, cells in data_rows(rows, width, path):
             count += 1
             code = cells[columns["code"]].strip().upper()
             out.code(code, line, cells[c_desc] if c_desc is not None else "")
