@@ -425,17 +425,15 @@ class KnowledgeGraph:
         return sorted(found)
 
     def _walk(
-        self, source: str, kinds: Iterable[str] | None, as_of: date | None, depth: int,
-        target: str | None = None, enough: int | None = None,
+        self, source: str, kinds: Iterable[str] | None, as_of: date | None, depth: int, enough: int | None = None
     ) -> dict[str, list[str]]:
         """Shortest relationship paths from ``source``, breadth first, neighbours in IRI order.
 
         networkx's shortest-path functions return *a* shortest path, which one depending on
         insertion order, and they cannot see the bulk PTP table; an explanation must not change
         because a file was loaded in another order, so this walk takes neighbours in sorted
-        order (for codes of one system, by notation). It stops at ``target``, or after the
-        first complete hop at which ``enough`` codes have been reached (farther hops could not
-        rank before them).
+        order (for codes of one system, by notation). It stops after the first complete hop at
+        which ``enough`` codes have been reached (farther hops could not rank before them).
         """
         wanted = _RELATION_KINDS if kinds is None else frozenset(kinds) & _RELATION_KINDS
         day = as_of or date.today()
@@ -448,8 +446,6 @@ class KnowledgeGraph:
                     if neighbour in paths:
                         continue
                     paths[neighbour] = [*paths[node], neighbour]
-                    if neighbour == target:
-                        return paths
                     following.append(neighbour)
             if not following or (enough is not None and len(paths) > enough):
                 break
@@ -517,10 +513,41 @@ class KnowledgeGraph:
         a, b = self.require_code_iri(from_code), self.require_code_iri(to_code)
         if a == b:
             return []
-        nodes = self._walk(a, None, as_of, max_depth, target=b).get(b)
+        nodes = self._meet(a, b, _RELATION_KINDS, as_of or date.today(), max_depth)
         if nodes is None:
             return None
         return [self._hop(x, y, None, as_of) for x, y in pairwise(nodes)]
+
+    def _meet(self, a: str, b: str, wanted: frozenset[str], day: date, max_depth: int) -> list[str] | None:
+        """The nodes of a shortest path from ``a`` to ``b``, searching from both ends at once.
+
+        Each step expands one whole layer of the side with the smaller frontier, so a code in
+        a small component (or with no relationships) answers "unlinked" at once instead of
+        the search flooding a full PTP table from the other end. Among the shortest paths met
+        in the same step the lowest-sorting one is returned; neighbours are taken in sorted
+        order, so the answer depends on the data only.
+        """
+        forward, backward = {a: [a]}, {b: [b]}
+        forward_front, backward_front = [a], [b]
+        for _ in range(max(max_depth, 0)):
+            if not forward_front or not backward_front:
+                return None
+            grow_forward = len(forward_front) <= len(backward_front)
+            side, front = (forward, forward_front) if grow_forward else (backward, backward_front)
+            following: list[str] = []
+            for node in front:
+                for neighbour in self._neighbours(node, wanted, day):
+                    if neighbour not in side:
+                        side[neighbour] = [*side[node], neighbour]
+                        following.append(neighbour)
+            meets = [n for n in following if n in forward and n in backward]
+            if meets:
+                return min((forward[m] + backward[m][-2::-1] for m in meets), key=lambda p: (len(p), p))
+            if grow_forward:
+                forward_front = following
+            else:
+                backward_front = following
+        return None
 
     # ------------------------------------------------------------------ limits, rules, statuses
     def mue(self, code: str, claim_type: str = "PROFESSIONAL", as_of: date | None = None) -> Mue | None:
