@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import date
 from enum import Enum
@@ -244,13 +245,15 @@ class Code:
         description=f"Codes within `depth` relationship hops (0 to {MAX_RELATED_DEPTH}), nearest first, "
         f"each with the path that reaches it; at most {MAX_RELATED}."
     )
-    def related(
+    async def related(
         self, info: Info, depth: int | None = 1, kinds: list[RelationKind] | None = UNSET, as_of: date | None = UNSET
     ) -> list[RelatedCode]:
         hops = check_range(1 if depth is None else depth, "depth", 0, MAX_RELATED_DEPTH)
         spend_traversal(info.context)
         day = self._day(as_of)
-        found = graph_of(info).related(self.model.code, hops, kinds_of(kinds), day, limit=MAX_RELATED)
+        # A walk over full PTP tables can take a tenth of a second: run it off the event loop
+        # so other requests keep being served meanwhile.
+        found = await asyncio.to_thread(graph_of(info).related, self.model.code, hops, kinds_of(kinds), day, MAX_RELATED)
         return [RelatedCode.from_model(r, day) for r in found]
 
     @strawberry.field(description="Modifiers that may not (or may only) be appended to this code, with reasons.")
