@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from kg.claims.model import Claim, ClaimLine
-from kg.claims.rules import ClaimRule, RuleBook, Selection
+from kg.claims.rules import ClaimRule, RuleBook, Selection, StatusInfo
 from kg.graph import KnowledgeGraph
 from kg.model import Code, Edge, Finding, ModifierRule, Relationship, Source, is_active
 
@@ -50,14 +50,27 @@ class LineMue:
 
 @dataclass(frozen=True, slots=True)
 class LineStatus:
-    """A line's status in the claim type's payment system, and what the status means."""
+    """A line's status in the claim type's payment system: what the status means, and its sources."""
 
     system: str
-    status: str
-    meaning: str
-    packaging: str
-    packaged_with: tuple[str, ...]
+    info: StatusInfo
     sources: tuple[str, ...]
+
+    @property
+    def status(self) -> str:
+        return self.info.notation
+
+    @property
+    def meaning(self) -> str:
+        return self.info.meaning
+
+    @property
+    def packaging(self) -> str:
+        return self.info.packaging
+
+    @property
+    def packaged_with(self) -> tuple[str, ...]:
+        return self.info.packaged_with
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +220,7 @@ class ClaimContext:
         if system is not None and lv.iri is not None:
             a = self._in_force(lv.iri, self.book.status_kind, system)
             if a is not None and a.get("status"):
-                info = self.book.status_info(a["status"])
-                found = LineStatus(system=self.payment_system or "", status=info.notation, meaning=info.meaning,
-                                   packaging=info.packaging, packaged_with=info.packaged_with,
+                found = LineStatus(system=self.payment_system or "", info=self.book.status_info(a["status"]),
                                    sources=tuple(a.get("sources", ())))
         self._memo[key] = found
         return found
