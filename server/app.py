@@ -1,8 +1,12 @@
 """The ASGI application: GraphQL at ``/graphql``, a health check at ``/healthz``.
 
-``/graphql`` takes POST (JSON), GET (queries only, never mutations) and shows GraphiQL to a
-browser that asks for HTML. CORS origins, introspection and GraphiQL come from
-:class:`~server.settings.ServerSettings`; bodies larger than its cap are answered 413.
+``/graphql`` (:class:`~server.endpoint.GraphQLEndpoint`) takes POST (JSON or
+``application/graphql``), GET (queries only, never mutations) and shows GraphiQL to a browser
+that asks for HTML; queries are priced before they run and run on execution threads, so
+``/healthz`` answers while they do. CORS origins, introspection, GraphiQL and the limits come
+from :class:`~server.settings.ServerSettings`; bodies larger than its cap are answered 413.
+Each request is logged (:class:`~server.middleware.AccessLog`) with its operation name and
+cost, never its query text or variables.
 
 >>> sorted(route.path for route in create_app(ServerSettings(use_cache=False)).routes)
 ['/graphql', '/healthz']
@@ -23,7 +27,8 @@ from strawberry.asgi import GraphQL
 
 from kg.graph import KnowledgeGraph
 from server.context import Context
-from server.middleware import BodySizeLimit
+from server.endpoint import GraphQLEndpoint
+from server.middleware import AccessLog, BodySizeLimit
 from server.schema import build_schema
 from server.settings import ServerSettings
 
@@ -31,7 +36,10 @@ __all__ = ["GraphView", "create_app", "create_app_from_env", "load_graph"]
 
 
 class GraphView(GraphQL):
-    """Strawberry's ASGI view, with the served graph in every request's context."""
+    """Strawberry's ASGI view, with the served graph in every request's context.
+
+    :class:`~server.endpoint.GraphQLEndpoint` answers queries; this view renders GraphiQL.
+    """
 
     def __init__(self, schema: Any, kg: KnowledgeGraph, **options: Any) -> None:
         super().__init__(schema, **options)
@@ -63,11 +71,11 @@ def create_app(
     """
     settings = settings or ServerSettings()
     graph = kg if kg is not None else load_graph(settings)
-    view = GraphView(
-        schema if schema is not None else build_schema(introspection=settings.introspection),
-        graph,
-        graphql_ide="graphiql" if settings.graphiql else None,
-        allow_queries_via_get=True,
+    schema = schema if schema is not None else build_schema(introspection=settings.introspection)
+    ide = GraphView(schema, graph, graphql_ide="graphiql") if settings.graphiql else None
+    endpoint = GraphQLEndpoint(
+        schema, graph, ide, budget=settings.max_cost, seconds=settings.request_seconds,
+        threads=settings.execution_threads, max_response_bytes=settings.max_response_bytes,
     )
     release = graph.release()
     health = {"status": "ok", "version": release.version, "builtAt": release.built_at}
@@ -76,12 +84,15 @@ def create_app(
         return JSONResponse({**health, "pid": os.getpid()})
 
     middleware = [
-        # Outermost, so that even a 413 carries CORS headers a browser can read.
+        # Outermost, so that every answer (a 413, a CORS refusal) is logged.
+        Middleware(AccessLog),
+        # Next, so that even a 413 carries CORS headers a browser can read.
         Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                    allow_headers=["content-type", "authorization"], max_age=600),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
-    routes = [Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz, methods=["GET"])]
+    # No method list: the endpoint answers other methods 405 with a JSON error itself.
+    routes = [Route("/graphql", endpoint), Route("/healthz", healthz, methods=["GET"])]
     return Starlette(routes=routes, middleware=middleware)
 
 

@@ -19,10 +19,22 @@ from strawberry import UNSET, Info
 from kg import claims as engine
 from server.context import graph_of
 from server.findings import Finding, findings_of
-from server.limits import MAX_CLAIM_LINES, MAX_CLAIMS, ClientError, check_code, check_range
+from server.limits import (
+    MAX_BATCH_LINES,
+    MAX_CLAIM_LINES,
+    MAX_CLAIMS,
+    MAX_LINE_MODIFIERS,
+    ClientError,
+    check_code,
+    check_identifier,
+    check_range,
+)
 from server.types import ClaimType
 
-__all__ = ["ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
+__all__ = ["CHUNK_CLAIMS", "ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
+
+#: Claims checked between two deadline checks of a batch.
+CHUNK_CLAIMS = 50
 
 
 @strawberry.input(description="One service line of a claim.")
@@ -34,6 +46,7 @@ class ClaimLineInput:
     def to_model(self, where: str) -> engine.ClaimLine:
         """The engine's claim line (argument lengths checked first)."""
         check_code(self.code, f"{where}.code")
+        check_range(len(self.modifiers), f"{where}.modifiers (count)", 0, MAX_LINE_MODIFIERS)
         for modifier in self.modifiers:
             check_code(modifier, f"{where}.modifiers")
         return engine.ClaimLine(code=self.code, units=self.units, modifiers=tuple(self.modifiers))
@@ -49,7 +62,7 @@ class ClaimInput:
 
     def to_model(self, where: str = "claim") -> engine.Claim:
         """The engine's claim; a structural problem becomes a :class:`ClientError` naming the field."""
-        check_code(self.payer, f"{where}.payer")
+        check_identifier(self.payer, f"{where}.payer")
         if self.place_of_service:
             check_code(self.place_of_service, f"{where}.placeOfService")
         check_range(len(self.lines), f"{where}.lines (count)", 1, MAX_CLAIM_LINES)
@@ -86,8 +99,17 @@ class ClaimsQuery:
     def check_claim(self, info: Info, claim: ClaimInput) -> ClaimCheck:
         return ClaimCheck(model=engine.check_claim(graph_of(info), claim.to_model()))
 
-    @strawberry.field(description=f"Check up to {MAX_CLAIMS} claims in one request; results in the same order.")
+    @strawberry.field(
+        description=f"Check up to {MAX_CLAIMS} claims of {MAX_BATCH_LINES} lines in all in one request; "
+        "results in the same order."
+    )
     def check_claims(self, info: Info, claims: list[ClaimInput]) -> list[ClaimCheck]:
         check_range(len(claims), "claims (count)", 1, MAX_CLAIMS)
+        check_range(sum(len(claim.lines) for claim in claims), "claims (lines in all)", 1, MAX_BATCH_LINES)
         models = [claim.to_model(f"claims[{n}]") for n, claim in enumerate(claims)]
-        return [ClaimCheck(model=check) for check in engine.check_claims(graph_of(info), models)]
+        checks: list[ClaimCheck] = []
+        for start in range(0, len(models), CHUNK_CLAIMS):
+            # graph_of checks the request's deadline, so a batch past its time stops between chunks.
+            kg = graph_of(info)
+            checks.extend(ClaimCheck(model=check) for check in engine.check_claims(kg, models[start:start + CHUNK_CLAIMS]))
+        return checks

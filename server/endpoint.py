@@ -1,0 +1,246 @@
+"""The ``/graphql`` endpoint: read the request, price it, run it on a thread within a deadline.
+
+Strawberry's ASGI view runs synchronous resolvers on the event loop, so one large query holds
+up every other request, ``/healthz`` included; it also has no place to refuse a query by cost
+before it runs, to cap a response's size, or to answer malformed bodies with a JSON error. This
+endpoint keeps strawberry for the schema and for serving GraphiQL, and does the HTTP part itself:
+
+1. read the request (:func:`server.request_body.parse_request`): malformed → 400/405/415;
+2. price it (:func:`server.cost.query_cost`): over :data:`~server.limits.MAX_COST` → refused
+   with the cost and the budget, before any resolver runs;
+3. run it (strawberry's ``execute``, on a private event loop) on one of
+   :data:`~server.limits.EXECUTION_THREADS` threads, with a deadline of
+   :data:`~server.limits.REQUEST_SECONDS` (resolvers check it, see :func:`server.context.graph_of`);
+   when every thread is busy and :data:`~server.limits.MAX_QUEUED_REQUESTS` wait, answer 503;
+4. encode the answer on that thread too, and replace it by an error when it is larger than
+   :data:`~server.limits.MAX_RESPONSE_BYTES`.
+
+Every answered query carries ``extensions.cost``. Errors are GraphQL-shaped JSON
+(``{"errors": [{"message": ...}]}``) whatever went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse, specified_rules, validate
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from kg.graph import KnowledgeGraph
+from server.context import Context
+from server.cost import CostExceeded, check_cost, query_cost
+from server.limits import (
+    EXECUTION_THREADS,
+    MAX_COST,
+    MAX_QUEUED_REQUESTS,
+    MAX_RESPONSE_BYTES,
+    MAX_TOKENS,
+    REQUEST_SECONDS,
+    deadline_message,
+)
+from server.request_body import BadRequest, GraphQLRequest, parse_request
+from server.schema import INTERNAL_ERROR_MESSAGE, extra_validation_rules
+
+__all__ = ["GraphQLEndpoint", "error_response"]
+
+log = logging.getLogger(__name__)
+
+#: A GraphQL name; an ``operationName`` that is not one is not written to the access log.
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}", re.ASCII)
+
+
+def error_response(status: int, message: str, extensions: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    """A GraphQL-shaped JSON error response.
+
+    >>> error_response(415, "unsupported").body
+    b'{"errors": [{"message": "unsupported"}]}'
+    """
+    payload: dict[str, Any] = {"errors": [{"message": message}]}
+    if extensions:
+        payload["extensions"] = extensions
+    return Response(json.dumps(payload), status_code=status, media_type="application/json", headers=headers)
+
+
+@lru_cache(maxsize=512)
+def _parse(query: str) -> DocumentNode | None:
+    # The execution parses again (strawberry's ParserCache makes that a lookup); a document
+    # that does not parse is left to it, so syntax errors read the same as always.
+    try:
+        return parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+
+
+def _operation(document: DocumentNode | None, name: str | None) -> OperationDefinitionNode | None:
+    if document is None:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == name]
+    return operations[0] if len(operations) == 1 else None
+
+
+class GraphQLEndpoint:
+    """The ASGI app served at ``/graphql`` (see the module doc).
+
+    Args:
+        schema: the strawberry schema (:func:`server.schema.build_schema`).
+        kg: the graph every request reads.
+        ide: an ASGI app that renders GraphiQL for browsers (``GET`` asking for HTML), or
+            ``None`` to answer those 404.
+        budget: the most a query may cost.
+        seconds: the longest a request may run.
+        threads: execution threads.
+        queued: requests that may wait for a thread.
+        max_response_bytes: the largest response body.
+    """
+
+    def __init__(
+        self,
+        schema: Any,
+        kg: KnowledgeGraph,
+        ide: Any = None,
+        *,
+        budget: int = MAX_COST,
+        seconds: float = REQUEST_SECONDS,
+        threads: int = EXECUTION_THREADS,
+        queued: int = MAX_QUEUED_REQUESTS,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.schema = schema
+        self.kg = kg
+        self.ide = ide
+        self.budget = budget
+        self.seconds = seconds
+        self.max_response_bytes = max_response_bytes
+        self.capacity = threads + queued
+        self.running = 0
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphql")
+        self._local = threading.local()
+        self._rules = [*specified_rules, *extra_validation_rules()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self.respond(request)
+        if response is None:  # a browser asking for GraphiQL
+            if self.ide is not None:
+                await self.ide(scope, receive, send)
+                return
+            response = error_response(404, "GraphiQL is not served here")
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response | None:
+        """The response to one request; ``None`` when it is a browser asking for GraphiQL."""
+        if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
+            return None
+        try:
+            body = await request.body() if request.method == "POST" else b""
+            graphql_request = parse_request(request.method, request.headers.get("content-type"), body, request.query_params)
+        except BadRequest as err:
+            headers = {"allow": "GET, POST"} if err.status == 405 else None
+            return error_response(err.status, err.message, headers=headers)
+        document = _parse(graphql_request.query)
+        operation = _operation(document, graphql_request.operation_name)
+        state = request.state
+        state.graphql_operation = self._loggable_name(graphql_request, operation)
+        if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
+            return error_response(405, "only queries may be sent with GET; use POST", headers={"allow": "POST"})
+        cost = 0
+        if document is not None:
+            cost = query_cost(self.schema._schema, document, graphql_request.variables, graphql_request.operation_name)
+        state.graphql_cost = cost
+        extensions = {"cost": cost, "costBudget": self.budget}
+        try:
+            check_cost(cost, self.budget)
+        except CostExceeded as err:
+            # A document that is also invalid (too deep, unknown fields) is told why by the
+            # execution, which validates first and so runs nothing.
+            if document is not None and not validate(self.schema._schema, document, self._rules):
+                return error_response(200, str(err), extensions=extensions)
+        if self.running >= self.capacity:
+            return error_response(503, "the server is busy; retry shortly", headers={"retry-after": "1"})
+        return await self._execute(request, graphql_request, extensions)
+
+    async def _execute(self, request: Request, graphql_request: GraphQLRequest, extensions: dict[str, Any]) -> Response:
+        context = Context(kg=self.kg, request=request, deadline=time.monotonic() + self.seconds)
+        allowed = {StrawberryOperationType.QUERY} if request.method == "GET" else set(StrawberryOperationType)
+        loop = asyncio.get_running_loop()
+        self.running += 1
+        future = loop.run_in_executor(self.pool, self._run, graphql_request, context, allowed, extensions)
+        future.add_done_callback(self._finished)
+        try:
+            # shield: a timeout must not cancel the thread's future (it cannot stop a thread);
+            # the deadline in the context makes the thread stop at its next resolver instead.
+            status, body = await asyncio.wait_for(asyncio.shield(future), timeout=self.seconds + 0.5)
+        except TimeoutError:
+            return error_response(200, deadline_message(self.seconds), extensions=extensions)
+        return Response(body, status_code=status, media_type="application/json")
+
+    def _finished(self, _: Any) -> None:
+        self.running -= 1
+
+    def _run(self, graphql_request: GraphQLRequest, context: Context, allowed: set[Any],
+             extensions: dict[str, Any]) -> tuple[int, bytes]:
+        """Execute and encode on an execution thread: (status, JSON body)."""
+        try:
+            result = self._loop().run_until_complete(self.schema.execute(
+                graphql_request.query,
+                variable_values=graphql_request.variables,
+                context_value=context,
+                operation_name=graphql_request.operation_name,
+                allowed_operation_types=allowed,
+            ))
+        except InvalidOperationTypeError as err:
+            return 405, _error_body(err.as_http_error_reason("GET"))
+        except CannotGetOperationTypeError as err:
+            return 400, _error_body(err.as_http_error_reason())
+        except Exception:
+            # Not the client's fault: keep the traceback in the log, never in the answer.
+            log.exception("query execution failed")
+            return 500, _error_body(INTERNAL_ERROR_MESSAGE)
+        if context.deadline is not None and time.monotonic() > context.deadline:
+            return 200, _error_body(deadline_message(self.seconds), extensions)
+        payload = process_result(result)
+        payload["extensions"] = {**(payload.get("extensions") or {}), **extensions}
+        body = json.dumps(payload).encode()
+        if len(body) > self.max_response_bytes:
+            return 200, _error_body(
+                f"the response would be {len(body)} bytes, more than the limit of {self.max_response_bytes}: "
+                "ask for fewer fields or items", extensions)
+        return 200, body
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        # One event loop per execution thread, kept for its life: resolvers may be coroutines
+        # (releaseDiff awaits a thread of its own), and a loop per request would cost more.
+        loop = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = self._local.loop = asyncio.new_event_loop()
+        return loop
+
+    @staticmethod
+    def _loggable_name(graphql_request: GraphQLRequest, operation: OperationDefinitionNode | None) -> str | None:
+        if operation is not None and operation.name is not None:
+            return operation.name.value
+        name = graphql_request.operation_name
+        return name if name is not None and _NAME.fullmatch(name) else None
+
+
+def _error_body(message: str, extensions: dict[str, Any] | None = None) -> bytes:
+    payload: dict[str, Any] = {"data": None, "errors": [{"message": message}]}
+    if extensions:
+        payload["extensions"] = extensions
+    return json.dumps(payload).encode()
