@@ -78,8 +78,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = ServerSettings(data_dirs=tuple(args.data), cors_origins=tuple(args.cors_origin),
                               introspection=not args.no_introspection, graphiql=not args.no_graphiql)
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
-    return 0
+    return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:

@@ -3,16 +3,33 @@
 With ``workers > 1`` on a system with ``fork`` the parent loads the graph once, binds the
 socket, freezes the collector's view of the loaded objects and forks the workers: every worker
 serves the same graph from pages it shares with the parent (copy-on-write), so memory stays
-close to one graph's whatever N. The parent supervises: it restarts a worker that dies and
-stops them all on SIGINT/SIGTERM. Without ``fork`` uvicorn's own workers each load the graph
+close to one graph's whatever N. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
+
+The parent supervises the forked workers and never gives up silently:
+
+* a worker that dies is replaced; when workers keep dying soon after they start (a crash
+  loop) each restart waits twice as long as the last, up to :data:`RESTART_DELAY_MAX`, so the
+  supervisor backs off instead of spinning or stopping;
+* each worker's event loop writes a heartbeat to memory shared with the parent ten times a
+  second; a worker silent for ``heartbeat_timeout`` seconds (hung, stopped) is killed and
+  replaced;
+* SIGINT/SIGTERM stop every worker and :func:`serve` returns 0; it returns non-zero when the
+  service stopped for any other reason.
+
+Connections are limited below the ASGI layer (:mod:`server.connections`): a read timeout,
+uvicorn's keep-alive timeout, a header size cap, and a cap on open connections sized to the
+file-descriptor limit. uvicorn's own access log is off (it writes the URL, and a GET carries
+the query there); :class:`~server.middleware.AccessLog` logs each request instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import logging
+import multiprocessing
 import os
 import signal
 import socket
@@ -24,13 +41,21 @@ from uvicorn.config import LOGGING_CONFIG
 
 from kg.snapshot import cached_load
 from server.app import create_app
+from server.connections import connection_cap, guarded_protocol, raise_fd_limit
+from server.middleware import ACCESS_LOGGER
 from server.settings import ServerSettings
 
 __all__ = ["FACTORY", "log_config", "serve"]
 
 log = logging.getLogger(__name__)
-#: Restarts of crashed workers allowed per minute before the supervisor gives up.
-MAX_RESTARTS_PER_MINUTE = 10
+#: Delay before restarting a worker that died soon after it started; doubles per such death.
+RESTART_DELAY_FIRST = 0.5
+#: Longest delay between restarts in a crash loop, seconds.
+RESTART_DELAY_MAX = 30.0
+#: A worker that lived this long was healthy: when it dies, the next one starts at once.
+HEALTHY_AFTER = 30.0
+#: Seconds the workers get to stop after SIGTERM before they are killed.
+STOP_GRACE = 10.0
 
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
@@ -44,15 +69,30 @@ def _compile_snapshot(settings: ServerSettings) -> None:
     cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
 
 
-def log_config() -> dict[str, Any]:
+def log_config(access_log: bool = True) -> dict[str, Any]:
     """uvicorn's logging configuration, plus strawberry's and this package's loggers.
 
     Internal GraphQL errors are logged (with traceback) by the ``strawberry.execution`` logger
     before they are masked; this routes them to the same handler as uvicorn's own messages.
+    The access log (``server.access``) goes to stdout like uvicorn's would; asyncio's and
+    uvicorn's repeated warnings (failed accepts, invalid requests) are kept to one a minute.
+
+    Args:
+        access_log: log one line per request.
     """
     config = copy.deepcopy(LOGGING_CONFIG)
+    filters = config.setdefault("filters", {})
+    filters["once_a_minute"] = {"()": "server.connections.RateLimitedFilter"}
+    filters["warnings_once_a_minute"] = {"()": "server.connections.RateLimitedFilter", "max_level": logging.WARNING}
     for name in ("strawberry", "server"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"][ACCESS_LOGGER] = {"handlers": ["access"], "level": "INFO" if access_log else "WARNING",
+                                        "propagate": False}
+    config["handlers"]["access"]["formatter"] = "plain_access"
+    config["formatters"]["plain_access"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"}
+    config["loggers"]["asyncio"] = {"handlers": ["default"], "level": "WARNING", "propagate": False,
+                                    "filters": ["once_a_minute"]}
+    config["loggers"]["uvicorn.error"] = {"level": "INFO", "filters": ["warnings_once_a_minute"]}
     return config
 
 
@@ -64,7 +104,7 @@ def serve(
     log_level: str = "info",
     access_log: bool = True,
     app: Any = None,
-) -> None:
+) -> int:
     """Serve the GraphQL API until interrupted.
 
     Args:
@@ -78,6 +118,9 @@ def serve(
         app: an ASGI app to serve instead of the one built from ``settings`` (one process only;
             the benchmark serves a trivial schema this way to compare like with like).
 
+    Returns:
+        The exit status: 0 when stopped by SIGINT/SIGTERM, non-zero otherwise.
+
     Raises:
         ValueError: ``workers`` is below 1, or above 1 with an ``app``.
     """
@@ -86,19 +129,27 @@ def serve(
         raise ValueError(f"workers must be at least 1 (got {workers})")
     if app is not None and workers > 1:
         raise ValueError("an explicit app can only be served by one process")
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "log_config": log_config()}
+    # uvicorn's access log is off: AccessLog logs each request without its query string.
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": log_config(access_log),
+        "timeout_keep_alive": settings.keep_alive, "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
+    if hasattr(os, "fork"):
+        cap = connection_cap(settings.max_connections, raise_fd_limit())
+        options["http"] = guarded_protocol(settings.read_timeout, cap)
     if workers == 1:
         app = app if app is not None else create_app(settings)
         _freeze_loaded_objects()
-        uvicorn.run(app, **options)
-        return
+        server = uvicorn.Server(uvicorn.Config(app, **options))
+        server.run()
+        return 0 if server.started else 1
     if hasattr(os, "fork"):
-        _serve_forked(create_app(settings), workers, options)
-        return
+        return _serve_forked(create_app(settings), workers, options, settings.heartbeat_timeout)
     if settings.use_cache:
         _compile_snapshot(settings)
     os.environ.update(settings.to_env())
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)
+    return 0
 
 
 def _freeze_loaded_objects() -> None:
@@ -126,7 +177,22 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
+class _BeatingServer(uvicorn.Server):
+    """A uvicorn server whose event loop writes a heartbeat to shared memory on every tick."""
+
+    def __init__(self, config: uvicorn.Config, beats: Any, slot: int) -> None:
+        super().__init__(config)
+        self.beats = beats
+        self.slot = slot
+
+    async def on_tick(self, counter: int) -> bool:
+        """uvicorn calls this ten times a second from the event loop: a beat proves the loop turns."""
+        self.beats[self.slot] = time.monotonic()
+        return await super().on_tick(counter)
+
+
+def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: Any, slot: int) -> int:
+    beats[slot] = time.monotonic()  # the worker's first beat: it has heartbeat_timeout to start
     pid = os.fork()
     if pid:
         return pid
@@ -134,49 +200,99 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
+    status = 1
     try:
-        uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
+        server = _BeatingServer(uvicorn.Config(app, **config), beats, slot)
+        server.run(sockets=[sock])
+        status = 0 if server.started else 1
     finally:
-        os._exit(0)
+        os._exit(status)
 
 
-def _serve_forked(app: Any, workers: int, options: dict[str, Any]) -> None:
-    """Pre-fork ``workers`` uvicorn servers over one socket and one graph (see the module doc)."""
+def _restart_delay(quick_deaths: int) -> float:
+    """Seconds to wait before the next restart after ``quick_deaths`` deaths in a row soon after start.
+
+    >>> [_restart_delay(n) for n in (0, 1, 2, 3, 10)]
+    [0.0, 0.5, 1.0, 2.0, 30.0]
+    """
+    return 0.0 if quick_deaths == 0 else min(RESTART_DELAY_FIRST * 2 ** (quick_deaths - 1), RESTART_DELAY_MAX)
+
+
+def _serve_forked(app: Any, workers: int, options: dict[str, Any], heartbeat_timeout: float) -> int:
+    """Pre-fork ``workers`` uvicorn servers over one socket and one graph; supervise them (see the module doc)."""
     sock = _bind(options["host"], options["port"])
     _freeze_loaded_objects()
-    children = {_fork_worker(app, sock, options) for _ in range(workers)}
-    stopping = False
+    beats = multiprocessing.RawArray("d", workers)  # shared with the workers across fork
+    slots: dict[int, int] = {}  # pid -> slot
+    born: dict[int, float] = {}  # pid -> start time
+    pending: dict[int, float] = {}  # slot -> when to start its next worker
+    quick_deaths = 0
+    stopping: float | None = None
+
+    def start(slot: int) -> None:
+        pid = _fork_worker(app, sock, options, beats, slot)
+        slots[pid] = slot
+        born[pid] = time.monotonic()
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            try:
+        stopping = stopping or time.monotonic()
+        for pid in list(slots):
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                children.discard(pid)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    restarts: list[float] = []
+    for slot in range(workers):
+        start(slot)
     try:
-        while children:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
-            children.discard(pid)
-            if stopping:
-                continue
+        while slots or stopping is None:
             now = time.monotonic()
-            restarts = [t for t in restarts if now - t < 60] + [now]
-            if len(restarts) > MAX_RESTARTS_PER_MINUTE:
-                log.error("workers keep dying (last status %s); stopping", status)
-                stop(signal.SIGTERM, None)
+            for pid, status in _reap():
+                slot = slots.pop(pid, None)
+                if slot is None or stopping is not None:
+                    continue
+                lived = now - born.pop(pid, now)
+                quick_deaths = 0 if lived >= HEALTHY_AFTER else quick_deaths + 1
+                delay = _restart_delay(quick_deaths)
+                log.warning("worker %d exited (status %s) after %.1f s; starting another in %.1f s", pid, status, lived, delay)
+                pending[slot] = now + delay
+            if stopping is not None:
+                if now - stopping > STOP_GRACE:
+                    for pid in list(slots):
+                        _kill(pid)
+                time.sleep(0.05)
                 continue
-            log.warning("worker %d exited with status %s; starting another", pid, status)
-            children.add(_fork_worker(app, sock, options))
+            for slot, when in list(pending.items()):
+                if now >= when:
+                    del pending[slot]
+                    start(slot)
+            for pid, slot in list(slots.items()):
+                silent = now - beats[slot]
+                if silent > heartbeat_timeout:
+                    log.error("worker %d sent no heartbeat for %.0f s; replacing it", pid, silent)
+                    _kill(pid)
+                    beats[slot] = now  # one kill per timeout, not one per loop turn
+            time.sleep(0.1)
     finally:
         sock.close()
+    return 0
+
+
+def _reap() -> list[tuple[int, int]]:
+    """The (pid, status) of every child that has exited, without waiting."""
+    exited = []
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        exited.append((pid, status))
+    return exited
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
