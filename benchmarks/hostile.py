@@ -213,16 +213,18 @@ def attack_fan_out(repo: Path, data: list[Path], cap: float, aliases: bool = Fal
 
 
 def attack_two_workers(repo: Path, data: list[Path], cap: float) -> Outcome:
-    """Two small fan-out queries against ``--workers 2``: one per worker."""
+    """Two small queries against ``--workers 2``: one per worker."""
     outcome = Outcome("2 queries, --workers 2")
-    codes = (_busiest_codes(data[0], 20, "aoc-*.ttl") * 5 if data else []) or FAN_CODES
-    body = json.dumps({"query": SMALL_FAN_OUT, "variables": {"c": codes}}).encode()
+    # Nested relationships over the busiest codes: the heaviest small query on an imported quarter.
+    codes = (_busiest_codes(data[0], 20) if data else []) or FAN_CODES
+    query = "query($c: [String!]!) " + NESTED_RELATIONSHIPS if data else SMALL_FAN_OUT
+    body = json.dumps({"query": query, "variables": {"c": codes}}).encode()
     with _server(outcome, repo, data, workers=2) as server:
         states = [_post_in_background(server.base, body, cap) for _ in range(2)]
         time.sleep(0.3)
         _healthz_wait(server.base, cap, outcome, until=lambda: all(s["done"] for s in states))
         outcome.result = "; ".join(_summary(s) for s in states)
-        outcome.notes.append(f"query {len(SMALL_FAN_OUT)} bytes")
+        outcome.notes.append(f"query {len(query)} bytes")
     return outcome
 
 

@@ -28,10 +28,11 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse, specified_rules, validate
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse, validate
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -94,6 +95,20 @@ def _operation(document: DocumentNode | None, name: str | None) -> OperationDefi
     return operations[0] if len(operations) == 1 else None
 
 
+@dataclass(slots=True)
+class _Outcome:
+    """One request as it goes through an execution thread, and what to answer."""
+
+    request: Request
+    deadline: float
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] | None = None
+    operation: str | None = None
+    cost: int = 0
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
 class GraphQLEndpoint:
     """The ASGI app served at ``/graphql`` (see the module doc).
 
@@ -131,7 +146,9 @@ class GraphQLEndpoint:
         self.running = 0
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphql")
         self._local = threading.local()
-        self._rules = [*specified_rules, *extra_validation_rules()]
+        # Only the shape limits: GraphQL's full rule set can take a tenth of a second on a
+        # large document, and a refused query should cost the server little.
+        self._rules = list(extra_validation_rules())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -144,58 +161,72 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def respond(self, request: Request) -> Response | None:
-        """The response to one request; ``None`` when it is a browser asking for GraphiQL."""
+        """The response to one request; ``None`` when it is a browser asking for GraphiQL.
+
+        Only I/O happens on the event loop: reading the body is awaited here, and everything
+        that costs CPU (JSON, parsing, pricing, validation, execution, encoding) runs on an
+        execution thread.
+        """
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
             return None
-        try:
-            body = await request.body() if request.method == "POST" else b""
-            graphql_request = parse_request(request.method, request.headers.get("content-type"), body, request.query_params)
-        except BadRequest as err:
-            headers = {"allow": "GET, POST"} if err.status == 405 else None
-            return error_response(err.status, err.message, headers=headers)
-        document = _parse(graphql_request.query)
-        operation = _operation(document, graphql_request.operation_name)
-        state = request.state
-        state.graphql_operation = self._loggable_name(graphql_request, operation)
-        if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
-            return error_response(405, "only queries may be sent with GET; use POST", headers={"allow": "POST"})
-        cost = 0
-        if document is not None:
-            cost = query_cost(self.schema._schema, document, graphql_request.variables, graphql_request.operation_name)
-        state.graphql_cost = cost
-        extensions = {"cost": cost, "costBudget": self.budget}
-        try:
-            check_cost(cost, self.budget)
-        except CostExceeded as err:
-            # A document that is also invalid (too deep, unknown fields) is told why by the
-            # execution, which validates first and so runs nothing.
-            if document is not None and not validate(self.schema._schema, document, self._rules):
-                return error_response(200, str(err), extensions=extensions)
+        if request.method not in ("GET", "POST"):
+            message = f"GraphQL takes GET or POST requests, not {request.method}"
+            return error_response(405, message, headers={"allow": "GET, POST"})
+        body = await request.body() if request.method == "POST" else b""
         if self.running >= self.capacity:
             return error_response(503, "the server is busy; retry shortly", headers={"retry-after": "1"})
-        return await self._execute(request, graphql_request, extensions)
-
-    async def _execute(self, request: Request, graphql_request: GraphQLRequest, extensions: dict[str, Any]) -> Response:
-        context = Context(kg=self.kg, request=request, deadline=time.monotonic() + self.seconds)
-        allowed = {StrawberryOperationType.QUERY} if request.method == "GET" else set(StrawberryOperationType)
-        loop = asyncio.get_running_loop()
+        outcome = _Outcome(request=request, deadline=time.monotonic() + self.seconds)
         self.running += 1
-        future = loop.run_in_executor(self.pool, self._run, graphql_request, context, allowed, extensions)
+        future = asyncio.get_running_loop().run_in_executor(self.pool, self._handle, outcome, body)
         future.add_done_callback(self._finished)
         try:
             # shield: a timeout must not cancel the thread's future (it cannot stop a thread);
             # the deadline in the context makes the thread stop at its next resolver instead.
-            status, body = await asyncio.wait_for(asyncio.shield(future), timeout=self.seconds + 0.5)
+            await asyncio.wait_for(asyncio.shield(future), timeout=self.seconds + 0.5)
         except TimeoutError:
-            return error_response(200, deadline_message(self.seconds), extensions=extensions)
-        return Response(body, status_code=status, media_type="application/json")
+            outcome.status, outcome.body = 200, _error_body(deadline_message(self.seconds), outcome.extensions)
+        request.state.graphql_operation = outcome.operation
+        request.state.graphql_cost = outcome.cost
+        return Response(outcome.body, status_code=outcome.status, media_type="application/json", headers=outcome.headers)
 
     def _finished(self, _: Any) -> None:
         self.running -= 1
 
-    def _run(self, graphql_request: GraphQLRequest, context: Context, allowed: set[Any],
-             extensions: dict[str, Any]) -> tuple[int, bytes]:
-        """Execute and encode on an execution thread: (status, JSON body)."""
+    def _handle(self, outcome: _Outcome, body: bytes) -> None:
+        """On an execution thread: read, price, run and encode one request into ``outcome``."""
+        request = outcome.request
+        try:
+            graphql_request = parse_request(request.method, request.headers.get("content-type"), body, request.query_params)
+        except BadRequest as err:
+            outcome.status, outcome.body = err.status, _error_body(err.message)
+            if err.status == 405:
+                outcome.headers = {"allow": "GET, POST"}
+            return
+        document = _parse(graphql_request.query)
+        operation = _operation(document, graphql_request.operation_name)
+        outcome.operation = self._loggable_name(graphql_request, operation)
+        if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
+            outcome.status, outcome.body, outcome.headers = 405, _error_body("only queries may be sent with GET; use POST"), {
+                "allow": "POST"}
+            return
+        if document is not None:
+            outcome.cost = query_cost(self.schema._schema, document, graphql_request.variables, graphql_request.operation_name)
+        outcome.extensions = {"cost": outcome.cost, "costBudget": self.budget}
+        try:
+            check_cost(outcome.cost, self.budget)
+        except CostExceeded as err:
+            # A document also too deep or with too many aliases is told that instead, by the
+            # execution, which validates first and so runs nothing.
+            if document is not None and not validate(self.schema._schema, document, self._rules):
+                outcome.body = _error_body(str(err), outcome.extensions)
+                return
+        outcome.status, outcome.body = self._run(graphql_request, outcome)
+
+    def _run(self, graphql_request: GraphQLRequest, outcome: _Outcome) -> tuple[int, bytes]:
+        """Execute and encode: (status, JSON body)."""
+        context = Context(kg=self.kg, request=outcome.request, deadline=outcome.deadline)
+        allowed = {StrawberryOperationType.QUERY} if outcome.request.method == "GET" else set(StrawberryOperationType)
+        extensions = outcome.extensions
         try:
             result = self._loop().run_until_complete(self.schema.execute(
                 graphql_request.query,
@@ -212,7 +243,7 @@ class GraphQLEndpoint:
             # Not the client's fault: keep the traceback in the log, never in the answer.
             log.exception("query execution failed")
             return 500, _error_body(INTERNAL_ERROR_MESSAGE)
-        if context.deadline is not None and time.monotonic() > context.deadline:
+        if time.monotonic() > outcome.deadline:
             return 200, _error_body(deadline_message(self.seconds), extensions)
         payload = process_result(result)
         payload["extensions"] = {**(payload.get("extensions") or {}), **extensions}
