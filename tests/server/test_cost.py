@@ -44,7 +44,8 @@ def test_each_field_costs_one_and_lists_multiply_what_is_under_them() -> None:
     assert cost('{ code(code: "96365") { code title } }') == 3
     # addOns defaults to DEFAULT_FIRST items, each costing itself plus its two fields.
     assert cost('{ code(code: "96365") { addOns { code title } } }') == 1 + DEFAULT_FIRST * 3
-    assert cost('{ code(code: "96365") { addOns(first: 2) { code validPrimaries(first: 3) { code } } } }') == 1 + 2 * (1 + 1 + 3 * 2)
+    nested = '{ code(code: "96365") { addOns(first: 2) { code validPrimaries(first: 3) { code } } } }'
+    assert cost(nested) == 1 + 2 * (1 + 1 + 3 * 2)
     # A list without `first` counts DEFAULT_LIST_SIZE items.
     assert cost('{ code(code: "96365") { sources { title } } }') == 1 + DEFAULT_LIST_SIZE * 2
 
@@ -56,7 +57,8 @@ def test_variables_aliases_and_fragments_are_all_counted() -> None:
     assert by_literal == by_variable == by_default == 3 * 2
     assert cost("query($n: Int) { search(text: \"x\", first: $n) { code } }", {"n": 7}) == 7 * 2
     single = cost('{ code(code: "96365") { addOns(first: 5) { code } } }')
-    assert cost('{ a: code(code: "96365") { addOns(first: 5) { code } } b: code(code: "96365") { addOns(first: 5) { code } } }') == 2 * single
+    aliased = '{ a: code(code: "96365") { addOns(first: 5) { code } } b: code(code: "96365") { addOns(first: 5) { code } } }'
+    assert cost(aliased) == 2 * single
     fragment = 'fragment F on Code { addOns(first: 5) { code } } { code(code: "96365") { ...F } }'
     inline = '{ code(code: "96365") { ... on Code { addOns(first: 5) { code } } } }'
     assert cost(fragment) == cost(inline) == single
