@@ -59,7 +59,7 @@ HEALTHY_AFTER = 30.0
 STOP_GRACE = 10.0
 #: How often (seconds) a thread running Python code lets others take the interpreter lock.
 #: Python's default, 5 ms, is paid several times per request by the event loop each time it
-#: waits for the lock behind a busy execution thread: ``/healthz`` took 20–100 ms during a
+#: waits for the lock behind a busy execution thread: ``/healthz`` took 20 to 100 ms during a
 #: large claim batch. At 1 ms it stays within a few milliseconds.
 SWITCH_INTERVAL = 0.001
 
