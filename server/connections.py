@@ -9,8 +9,11 @@ in), so this subclass of uvicorn's h11 protocol does two things at the connectio
 
 * **read timeout**: a connection must deliver a whole request (headers and body) within
   ``read_timeout`` seconds of connecting or of starting the request; otherwise it is closed;
-* **connection cap**: beyond ``max_connections`` open connections a new one is closed as soon
-  as it is accepted, without a log line (a flood of them would otherwise flood the log).
+* **connection cap**: at ``max_connections`` open connections, a new one takes the place of
+  the oldest connection that is not being answered (idle, or still sending its request), as
+  nginx reuses keep-alive connections when it runs short; when every connection is being
+  answered, the new one is closed as soon as it is accepted. Neither writes a log line (a
+  flood of them would otherwise flood the log).
 
 :func:`connection_cap` sizes the cap to the process's file-descriptor limit, and
 :class:`RateLimitedFilter` keeps asyncio's "accept failed" messages to one a minute should the
@@ -78,16 +81,30 @@ def guarded_protocol(read_timeout: float, max_connections: int) -> type[H11Proto
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._refused = False
+            self._since = 0.0
             self._read_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            if len(self.connections) >= max_connections:
+            if len(self.connections) >= max_connections and not self._evict():
                 # Closed at accept: the descriptor is freed at once, nothing is logged.
                 self._refused = True
                 transport.abort()
                 return
+            self._since = self.loop.time()
             super().connection_made(transport)
             self._arm()
+
+        def _evict(self) -> bool:
+            """Close the oldest connection not being answered; whether there was one."""
+            waiting = [c for c in self.connections
+                       if isinstance(c, GuardedH11Protocol) and (c.cycle is None or c.cycle.response_complete)]
+            if not waiting:
+                return False
+            oldest = min(waiting, key=lambda c: c._since)
+            self.connections.discard(oldest)
+            oldest._disarm()
+            oldest.transport.abort()
+            return True
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._refused:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from server.limits import MAX_BATCH_LINES, MAX_CLAIM_LINES, MAX_CLAIMS
-from tests.server.serving import serving, wait_for
+from tests.server.serving import serving
 
 LINE_CODES = ["96413", "96415", "96417", "96368", "96375", "96365", "96366", "96367", "96411", "96360"]
 BATCH = ("query Batch($claims: [ClaimInput!]!) { checkClaims(claims: $claims) "
@@ -94,16 +94,28 @@ def test_slow_and_idle_sockets_are_closed_after_the_read_timeout(tmp_path: Path)
             sock.close()
 
 
-def test_connections_over_the_cap_are_closed_at_accept_without_flooding_the_log(tmp_path: Path) -> None:
-    with serving(tmp_path, read_timeout=2.0, max_connections=20) as server:
+def test_at_the_connection_cap_new_connections_replace_idle_ones_without_flooding_the_log(tmp_path: Path) -> None:
+    with serving(tmp_path, read_timeout=30.0, max_connections=20) as server:
         logged = len(server.log_text())
-        held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+        first = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
         time.sleep(0.3)
-        surplus = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(200)]
-        assert all(_closed_by_server(sock, 2.0) for sock in surplus)
-        assert not any(_closed_by_server(sock, 0.01) for sock in held)
-        # Once the idle ones time out, the server answers again.
-        wait_for(server.healthy, "/healthz after the idle connections time out", timeout=10)
-        assert len(server.log_text()) - logged < 2000, server.log_text()[logged:]
-        for sock in held + surplus:
+        # Ten more: each takes the place of the oldest idle one.
+        later = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(10)]
+        assert all(_closed_by_server(sock, 2.0) for sock in first[:10])
+        assert not any(_closed_by_server(sock, 0.05) for sock in first[10:] + later)
+        # A connection whose request is being answered is not replaced: a claim batch sent now
+        # completes while 200 idle sockets arrive, and real clients still get in at once.
+        body = json.dumps({"query": BATCH, "variables": {"claims": largest_batch()}}).encode()
+        answer: dict[str, Any] = {}
+        batch = threading.Thread(target=lambda: answer.update(response=httpx.post(
+            f"{server.base}/graphql", content=body, headers={"content-type": "application/json"}, timeout=60)))
+        batch.start()
+        time.sleep(0.3)
+        flood = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(200)]
+        for _ in range(5):
+            assert server.healthy(timeout=2.0)
+        batch.join()
+        assert answer["response"].status_code == 200 and len(answer["response"].json()["data"]["checkClaims"]) == MAX_CLAIMS
+        assert len(server.log_text()) - logged < 3000, server.log_text()[logged:]
+        for sock in first + later + flood:
             sock.close()
