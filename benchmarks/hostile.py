@@ -245,6 +245,37 @@ def attack_nested_relationships(repo: Path, data: list[Path], cap: float) -> Out
     return outcome
 
 
+def attack_within_budget(repo: Path, data: list[Path], cap: float) -> Outcome:
+    """The nested relationships again, with ``first`` small enough to pass a cost budget of 100,000 (cost 96,820)."""
+    outcome = Outcome("relationships within budget")
+    query = ("query($c: [String!]!) { codes(codes: $c) { relationships(first: 20) { from { relationships(first: 20) "
+             "{ to { relationships(first: 5) { kind } } } } } } }")
+    codes = (_busiest_codes(data[0], 20) if data else []) or FAN_CODES[:20]
+    body = json.dumps({"query": query, "variables": {"c": codes}}).encode()
+    small = json.dumps({"query": '{ code(code: "96365") { code title isAddOn } }'}).encode()
+    with _server(outcome, repo, data) as server:
+        states = [_post_in_background(server.base, body, cap) for _ in range(2)]
+        time.sleep(0.3)
+        # A health check and a small query, now and then, while the two large ones run.
+        slowest = 0.0
+        started = time.monotonic()
+        with httpx.Client(timeout=cap) as client:
+            while not all(s["done"] for s in states):
+                sent = time.monotonic()
+                client.get(f"{server.base}/healthz")
+                answered = time.monotonic()
+                outcome.healthz_worst_ms = max(outcome.healthz_worst_ms, (answered - sent) * 1000)
+                if outcome.healthz_wait_s is None:
+                    outcome.healthz_wait_s = answered - started
+                client.post(f"{server.base}/graphql", content=small, headers={"content-type": "application/json"})
+                slowest = max(slowest, time.monotonic() - answered)
+                time.sleep(0.2)
+        outcome.result = "; ".join(_summary(s) for s in states)
+        outcome.notes.append(("imported quarter" if data else "curated graph only") + ", two at once")
+        outcome.notes.append(f"slowest small query meanwhile: {slowest * 1000:.0f} ms")
+    return outcome
+
+
 def _busiest_codes(release: Path, count: int, pattern: str = "ccipra-*-f1-*.ttl") -> list[str]:
     """The codes named most often in a release's files matching ``pattern`` (a cheap proxy for the most edges)."""
     tally: dict[str, int] = {}
@@ -414,13 +445,14 @@ ATTACKS: dict[str, Callable[[Path, list[Path], float], Outcome]] = {
     "fan-out-aliases": lambda repo, data, cap: attack_fan_out(repo, data, cap, aliases=True),
     "two-workers": attack_two_workers,
     "nested-relationships": attack_nested_relationships,
+    "within-budget": attack_within_budget,
     "max-claims": attack_max_claims,
     "slow-sockets": attack_slow_sockets,
     "idle-sockets": attack_idle_sockets,
     "malformed": attack_malformed,
 }
 #: Attacks that need volume get the imported quarter; the rest run on the curated graph (faster start).
-NEEDS_DATA = {"nested-relationships", "fan-out", "fan-out-aliases", "two-workers"}
+NEEDS_DATA = {"nested-relationships", "within-budget", "fan-out", "fan-out-aliases", "two-workers"}
 
 
 def main(argv: list[str] | None = None) -> int:

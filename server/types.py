@@ -256,7 +256,7 @@ class Code:
     ) -> list[Relationship]:
         count = first_of(first)
         day = self._day(as_of)
-        return relationships_of(graph_of(info).relationships(self.model.code, kinds_of(kinds), day)[:count], day)
+        return relationships_of(graph_of(info).relationships(self.model.code, kinds_of(kinds), day, first=count), day)
 
     @strawberry.field(
         description=f"Codes within `depth` relationship hops (0 to {MAX_RELATED_DEPTH}), nearest first, "
