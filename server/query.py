@@ -62,7 +62,7 @@ class GraphQuery:
     def valid_primaries(
         self, info: Info, add_on: str, as_of: date | None = UNSET, first: int | None = MAX_FIRST
     ) -> list[Code]:
-        count = first_of(first)
+        count = first_of(first, default=MAX_FIRST)
         day = date_of(as_of)
         return codes_of(graph_of(info).valid_primaries(check_code(add_on, "addOn"), day)[:count], day)
 
