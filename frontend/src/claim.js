@@ -99,7 +99,7 @@ export class ClaimForm {
           result.valid ? "No errors: the claim passes the edits." : "The claim has errors."),
         result.findings.length
           ? h("ol", { className: "findings", "data-testid": "findings" }, result.findings.map((f) =>
-              h("li", { className: `finding ${f.severity.toLowerCase()}`, "data-rule": f.rule },
+              h("li", { className: "finding", "data-rule": f.rule, "data-severity": f.severity },
                 h("div", {}, h("span", { className: `severity ${f.severity.toLowerCase()}` }, f.severity), " ",
                   h("code", {}, f.rule), f.line ? h("span", { className: "muted" }, ` line ${f.line}`) : null),
                 h("p", {}, f.message),

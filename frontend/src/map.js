@@ -60,6 +60,10 @@ export class RelationshipMap {
         { selector: "node.fired", style: { "underlay-color": "#FFD23F", "underlay-opacity": 0.9, "underlay-padding": 6 } },
       ],
     });
+    // Reachable from the page (and its tests) without a global: the map's element holds its graph.
+    container.cytoscape = this.cy;
+    // The panel changes size with the window and with the claim results beside it: keep the drawing inside.
+    new ResizeObserver(() => { this.cy.resize(); this.cy.fit(undefined, 24); }).observe(container);
     this.cy.on("tap", "node", (event) => this.onNavigate(event.target.id()));
     this.cy.on("mouseover", "edge", (event) => this.describeEdge(event.target.data("edge")));
     this.cy.on("mouseover", "node", (event) => this.describePath(event.target.id()));
