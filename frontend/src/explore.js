@@ -25,6 +25,7 @@ fill($("legend"), legend());
 const depthSelect = $("depth");
 fill(depthSelect, Array.from({ length: maxDepth }, (_, i) => h("option", { value: i + 1 }, `depth ${i + 1}`)));
 depthSelect.addEventListener("change", () => { state.depth = Number(depthSelect.value); refreshMap(); pushState(); });
+$("map-codes").addEventListener("change", (event) => navigate(event.target.value));
 $("as-of").addEventListener("change", (event) => { state.asOf = event.target.value; load(); pushState(); });
 
 setupSearch($("search"), $("search-results"), (code) => navigate(code), { maxLength: limits.maxTextLength || 200 });
@@ -33,6 +34,9 @@ async function refreshMap() {
   if (!state.code) return;
   try {
     const drawn = await map.show(state.code, state.depth, state.asOf);
+    // The map's codes as a list too, so the keyboard reaches every node the mouse can.
+    fill($("map-codes"), h("option", { value: "" }, `${map.cy.nodes().length - 1} codes…`),
+      map.cy.nodes().filter((n) => n.id() !== state.code).map((n) => h("option", { value: n.id() }, `${n.id()} ${n.data("title") || ""}`)));
     $("map-summary").textContent = `${drawn.nodes} codes, ${drawn.edges} relationships${state.asOf ? ` as of ${state.asOf}` : " today"}`;
   } catch (error) {
     report(error);

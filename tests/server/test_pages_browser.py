@@ -152,6 +152,9 @@ def test_explorer_finds_a_code_shows_its_primaries_and_moves_on_a_map_click(serv
 
     position = _node_position(page, "96413")
     assert position is not None, "96413 is not on the map of 96368"
+    page.mouse.move(position["x"], position["y"])
+    expect(page.locator("#map-details")).to_contain_text("96368 → 96413")
+    expect(page.locator("#map-details")).to_contain_text("cpt-guideline")
     page.mouse.click(position["x"], position["y"])
     expect(page.get_by_test_id("card-code")).to_contain_text("96413")
     assert "code=96413" in page.url
@@ -181,3 +184,16 @@ def test_the_as_of_date_changes_the_map(server: str, page: Page) -> None:
     expect(page.locator("#map-summary")).to_contain_text("as of 2023-06-01")
     assert "ADD_ON_OF:96375>96365" in page.evaluate(edges)
     expect(page.get_by_test_id("valid-primaries").locator("[data-code='96365']")).to_be_visible()
+
+
+def test_the_keyboard_reaches_every_code_on_the_map(server: str, page: Page) -> None:
+    page.goto(f"{server}/explore?code=96368")
+    expect(page.get_by_test_id("card-code")).to_contain_text("96368")
+    expect(page.locator("#map-summary")).to_contain_text("codes")
+    on_map = page.evaluate("document.getElementById('map').cytoscape.nodes().map((n) => n.id())")
+    listed = page.locator("#map-codes option").evaluate_all("(options) => options.map((o) => o.value).filter(Boolean)")
+    assert sorted(listed) == sorted(code for code in on_map if code != "96368")
+    page.locator("#map-codes").focus()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("card-code")).not_to_contain_text("96368")
