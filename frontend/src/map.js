@@ -43,8 +43,8 @@ export class RelationshipMap {
       maxZoom: 3,
       style: [
         { selector: "node", style: {
-          label: "data(id)", "text-valign": "center", "text-halign": "center", "font-size": 11, "font-weight": 600,
-          width: 46, height: 46, "background-color": "#eef2f7", "border-width": 2, "border-color": "#5b6b7f", color: "#1b2430" } },
+          label: "data(id)", "text-valign": "center", "text-halign": "center", "font-size": 13, "font-weight": 600,
+          width: 50, height: 50, "background-color": "#eef2f7", "border-width": 2, "border-color": "#5b6b7f", color: "#1b2430" } },
         { selector: "node.addon", style: { shape: "round-rectangle" } },
         { selector: "node.centre", style: { "background-color": "#1b2430", color: "#ffffff", width: 58, height: 58, "border-color": "#1b2430" } },
         { selector: "node.depth2", style: { opacity: 0.85, "border-style": "dotted" } },
@@ -100,7 +100,7 @@ export class RelationshipMap {
     this.cy.add(nodes.map((n) => ({ group: "nodes", data: { id: n.code.code, title: n.code.title, depth: n.depth },
       classes: [n.depth === 0 ? "centre" : `depth${n.depth}`, n.code.isAddOn ? "addon" : ""].join(" ") })));
     this.cy.add([...edges.values()].map((e) => this.edgeElement(e)));
-    this.centre = code;
+    this.centre = centre.code;
     this.layout();
     this.applyFired();
     return { nodes: nodes.length, edges: edges.size };
@@ -116,7 +116,13 @@ export class RelationshipMap {
 
   layout() {
     this.cy.layout({ name: "concentric", concentric: (n) => 3 - n.data("depth"), levelWidth: () => 1,
-      minNodeSpacing: 28, animate: false, padding: 24 }).run();
+      minNodeSpacing: 12, animate: false, padding: 24, fit: false }).run();
+    // Rings are round but the panel is wide: stretch them sideways to use its width, then fit.
+    const stretch = Math.max(1, Math.min(2.5, this.cy.width() / Math.max(this.cy.height(), 1)));
+    const centre = this.cy.getElementById(this.centre);
+    const cx = centre.nonempty() ? centre.position("x") : 0;
+    this.cy.nodes().positions((n) => ({ x: cx + (n.position("x") - cx) * stretch, y: n.position("y") }));
+    this.cy.fit(undefined, 24);
   }
 
   /** Highlight the edges a claim check fired (each {kind, from: {code}, to: {code}}), adding any not drawn. */

@@ -183,6 +183,13 @@ def test_the_as_of_date_changes_the_map(server: str, page: Page) -> None:
     page.locator("#as-of").fill("2023-06-01")
     expect(page.locator("#map-summary")).to_contain_text("as of 2023-06-01")
     assert "ADD_ON_OF:96375>96365" in page.evaluate(edges)
+    middle = page.evaluate(
+        """() => { const box = document.getElementById("map").getBoundingClientRect();
+                   const p = document.getElementById("map").cytoscape.getElementById("ADD_ON_OF:96375>96365").renderedMidpoint();
+                   return { x: box.left + p.x, y: box.top + p.y }; }""")
+    page.mouse.move(middle["x"], middle["y"])
+    expect(page.locator("#map-details")).to_contain_text("96375 add on of 96365 (2020-01-01 to 2024-01-01)")
+    expect(page.locator("#map-details")).to_contain_text("Add-on code edits, test release · 2023-Q4 · cms-file")
     expect(page.get_by_test_id("valid-primaries").locator("[data-code='96365']")).to_be_visible()
 
 
