@@ -37,7 +37,7 @@ __all__ = ["GraphView", "create_app", "create_app_from_env", "load_graph"]
 class GraphView(GraphQL):
     """Strawberry's ASGI view, with the served graph in every request's context."""
 
-    def __init__(self, schema: Any, kg: KnowledgeGraph, settings: ServerSettings | None = None, **options: Any) -> None:
+    def __init__(self, schema: Any, kg: KnowledgeGraph, *, settings: ServerSettings | None = None, **options: Any) -> None:
         super().__init__(schema, **options)
         self.kg = kg
         self.settings = settings or ServerSettings()
@@ -75,7 +75,7 @@ def create_app(
     view = GraphView(
         schema if schema is not None else build_schema(introspection=settings.introspection),
         graph,
-        settings,
+        settings=settings,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
     )

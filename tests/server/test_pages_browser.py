@@ -204,3 +204,11 @@ def test_the_keyboard_reaches_every_code_on_the_map(server: str, page: Page) -> 
     page.keyboard.press("End")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("card-code")).not_to_contain_text("96368")
+
+
+def test_title_words_find_codes_and_an_unknown_code_is_said_plainly(server: str, page: Page) -> None:
+    page.goto(f"{server}/explore")
+    page.get_by_role("combobox", name="Search codes and titles").press_sequentially("concurrent")
+    expect(page.locator("#search-results [data-code='96368']")).to_be_visible()
+    page.goto(f"{server}/explore?code=99999")
+    expect(page.locator("#card [role=alert]")).to_contain_text("unknown code '99999'")
