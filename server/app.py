@@ -1,10 +1,13 @@
-"""The ASGI application: GraphQL at ``/graphql``, a health check at ``/healthz``.
+"""The ASGI application: GraphQL at ``/graphql``, a health check at ``/healthz``, the browser pages.
 
-``/graphql`` takes POST (JSON), GET (queries only, never mutations) and shows GraphiQL to a
-browser that asks for HTML. CORS origins, introspection and GraphiQL come from
+``/graphql`` takes POST (JSON), GET (queries only, never mutations) and shows the self-hosted
+GraphiQL to a browser that asks for HTML; ``/`` and ``/explore`` are the landing page and the
+code explorer (:mod:`server.pages`). CORS origins, introspection and the pages come from
 :class:`~server.settings.ServerSettings`; bodies larger than its cap are answered 413.
 
 >>> sorted(route.path for route in create_app(ServerSettings(use_cache=False)).routes)
+['/', '/explore', '/graphql', '/healthz', '/static']
+>>> sorted(route.path for route in create_app(ServerSettings(use_cache=False, graphiql=False)).routes)
 ['/graphql', '/healthz']
 """
 
@@ -24,6 +27,7 @@ from strawberry.asgi import GraphQL
 from kg.graph import KnowledgeGraph
 from server.context import Context
 from server.middleware import BodySizeLimit
+from server.pages import graphiql_page, page_routes
 from server.schema import build_schema
 from server.settings import ServerSettings
 
@@ -33,9 +37,14 @@ __all__ = ["GraphView", "create_app", "create_app_from_env", "load_graph"]
 class GraphView(GraphQL):
     """Strawberry's ASGI view, with the served graph in every request's context."""
 
-    def __init__(self, schema: Any, kg: KnowledgeGraph, **options: Any) -> None:
+    def __init__(self, schema: Any, kg: KnowledgeGraph, *, settings: ServerSettings | None = None, **options: Any) -> None:
         super().__init__(schema, **options)
         self.kg = kg
+        self.settings = settings or ServerSettings()
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        """The self-hosted GraphiQL page (strawberry's own loads its scripts from a CDN)."""
+        return graphiql_page(self.settings)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         """The request's :class:`~server.context.Context`."""
@@ -66,6 +75,7 @@ def create_app(
     view = GraphView(
         schema if schema is not None else build_schema(introspection=settings.introspection),
         graph,
+        settings=settings,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
     )
@@ -81,7 +91,8 @@ def create_app(
                    allow_headers=["content-type", "authorization"], max_age=600),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
-    routes = [Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz, methods=["GET"])]
+    routes = [Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz, methods=["GET"]),
+              *page_routes(settings, release.version)]
     return Starlette(routes=routes, middleware=middleware)
 
 
