@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="a browser origin allowed to call the API, or * (repeatable)")
     serve.add_argument("--no-introspection", action="store_true", help="reject __schema/__type queries")
-    serve.add_argument("--no-graphiql", action="store_true", help="do not serve the GraphiQL playground")
+    serve.add_argument("--no-graphiql", action="store_true", help="do not serve the browser pages (GraphiQL, explorer)")
     serve.set_defaults(func=_cmd_serve)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")

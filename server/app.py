@@ -1,14 +1,17 @@
-"""The ASGI application: GraphQL at ``/graphql``, a health check at ``/healthz``.
+"""The ASGI application: GraphQL at ``/graphql``, a health check at ``/healthz``, the browser pages.
 
 ``/graphql`` (:class:`~server.endpoint.GraphQLEndpoint`) takes POST (JSON or
-``application/graphql``), GET (queries only, never mutations) and shows GraphiQL to a browser
-that asks for HTML; queries are priced before they run and run on execution threads, so
-``/healthz`` answers while they do. CORS origins, introspection, GraphiQL and the limits come
-from :class:`~server.settings.ServerSettings`; bodies larger than its cap are answered 413.
-Each request is logged (:class:`~server.middleware.AccessLog`) with its operation name and
-cost, never its query text or variables.
+``application/graphql``), GET (queries only, never mutations) and shows the self-hosted
+GraphiQL to a browser that asks for HTML; ``/`` and ``/explore`` are the landing page and the
+code explorer (:mod:`server.pages`). Queries are priced before they run and run on execution
+threads, so ``/healthz`` answers while they do. CORS origins, introspection, the pages and the
+limits come from :class:`~server.settings.ServerSettings`; bodies larger than its cap are
+answered 413. Each request is logged (:class:`~server.middleware.AccessLog`) with its
+operation name and cost, never its query text or variables.
 
 >>> sorted(route.path for route in create_app(ServerSettings(use_cache=False)).routes)
+['/', '/explore', '/graphql', '/healthz', '/static']
+>>> sorted(route.path for route in create_app(ServerSettings(use_cache=False, graphiql=False)).routes)
 ['/graphql', '/healthz']
 """
 
@@ -29,6 +32,7 @@ from kg.graph import KnowledgeGraph
 from server.context import Context
 from server.endpoint import GraphQLEndpoint
 from server.middleware import AccessLog, BodySizeLimit
+from server.pages import graphiql_page, page_routes
 from server.schema import build_schema
 from server.settings import ServerSettings
 
@@ -41,9 +45,14 @@ class GraphView(GraphQL):
     :class:`~server.endpoint.GraphQLEndpoint` answers queries; this view renders GraphiQL.
     """
 
-    def __init__(self, schema: Any, kg: KnowledgeGraph, **options: Any) -> None:
+    def __init__(self, schema: Any, kg: KnowledgeGraph, *, settings: ServerSettings | None = None, **options: Any) -> None:
         super().__init__(schema, **options)
         self.kg = kg
+        self.settings = settings or ServerSettings()
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        """The self-hosted GraphiQL page (strawberry's own loads its scripts from a CDN)."""
+        return graphiql_page(self.settings)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         """The request's :class:`~server.context.Context`."""
@@ -72,7 +81,7 @@ def create_app(
     settings = settings or ServerSettings()
     graph = kg if kg is not None else load_graph(settings)
     schema = schema if schema is not None else build_schema(introspection=settings.introspection)
-    ide = GraphView(schema, graph, graphql_ide="graphiql") if settings.graphiql else None
+    ide = GraphView(schema, graph, settings=settings, graphql_ide="graphiql") if settings.graphiql else None
     endpoint = GraphQLEndpoint(
         schema, graph, ide, budget=settings.max_cost, seconds=settings.request_seconds,
         threads=settings.execution_threads, max_response_bytes=settings.max_response_bytes,
@@ -92,7 +101,8 @@ def create_app(
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
     # No method list: the endpoint answers other methods 405 with a JSON error itself.
-    routes = [Route("/graphql", endpoint), Route("/healthz", healthz, methods=["GET"])]
+    routes = [Route("/graphql", endpoint), Route("/healthz", healthz, methods=["GET"]),
+              *page_routes(settings, release.version)]
     return Starlette(routes=routes, middleware=middleware)
 
 

@@ -44,7 +44,7 @@ class ServerSettings:
         data_dirs: imported release directories layered over the embedded graph, in order.
         cors_origins: origins allowed to call the API from a browser (``*`` for any).
         introspection: answer ``__schema``/``__type`` queries.
-        graphiql: serve the GraphiQL playground to browsers at ``/graphql``.
+        graphiql: serve the browser pages: GraphiQL at ``/graphql``, the explorer at ``/explore``, ``/``.
         max_body_bytes: larger request bodies are answered 413.
         use_cache: load the graph from a compiled snapshot (written on first start).
         max_cost: the most a query may cost (:mod:`server.cost`).
