@@ -195,6 +195,14 @@ class GraphQLEndpoint:
 
     def _handle(self, outcome: _Outcome, body: bytes) -> None:
         """On an execution thread: read, price, run and encode one request into ``outcome``."""
+        try:
+            self._answer(outcome, body)
+        except Exception:
+            # Not the client's fault: keep the traceback in the log, never in the answer.
+            log.exception("request handling failed")
+            outcome.status, outcome.body, outcome.headers = 500, _error_body(INTERNAL_ERROR_MESSAGE), None
+
+    def _answer(self, outcome: _Outcome, body: bytes) -> None:
         request = outcome.request
         try:
             graphql_request = parse_request(request.method, request.headers.get("content-type"), body, request.query_params)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.limits import MAX_JSON_DEPTH
@@ -115,3 +117,18 @@ def test_any_json_document_is_read_or_refused_as_a_client_error(value: object) -
         assert err.status == 400
         return
     json.dumps(request.variables, ensure_ascii=False).encode("utf-8")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_query_text_gets_an_answer_below_500(app: Any, text: str) -> None:
+    # Through the whole endpoint: parse, price, validate, run. Lone surrogates are refused at
+    # the body; any other text is a query, a syntax error or a validation error.
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            return await client.post("/graphql", content=text.encode("utf-8", "surrogatepass"),
+                                     headers={"content-type": "application/graphql"})
+
+    response = asyncio.run(send())
+    assert response.status_code < 500, (text, response.text)
+    assert "errors" in response.json() or "data" in response.json()
