@@ -181,7 +181,10 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
                 yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
             elif status.packaging in rule.when_packaging:
                 if not status.packaged_with:
-                    yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
+                    # Conditional packaging whose trigger statuses the data does not declare (OPPS Q4)
+                    # cannot be decided: say nothing rather than claim it is packaged.
+                    if status.packaging != "conditional":
+                        yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
                     continue
                 # Conditional packaging: only when a line of a packaged-with status is present.
                 other = next((o for o in ctx.known if o.number != lv.number and statuses[o.number] is not None

@@ -68,7 +68,7 @@ def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
             assert data["modifier"] == {"code": "59"} and len(data["modifiers"]) >= 10
             assert {p["id"] for p in data["payers"]} == {"commercial", "medicaid", "medicare"}
             assert [r["kind"] for r in data["path"]] == ["ADD_ON_OF", "ADD_ON_OF"]
-            assert data["release"]["layers"] == ["curated", release_dir.name]
+            assert data["release"]["layers"] == ["cms-baseline", "curated", release_dir.name]
 
             got = client.get("/graphql", params={"query": '{ code(code: "96368") { code } }'},
                              headers={"origin": "https://app.example"})
