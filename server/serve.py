@@ -38,10 +38,9 @@ FACTORY = "server.app:create_app_from_env"
 
 def _compile_snapshot(settings: ServerSettings) -> None:
     # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
-    from kg.load import rdf_files
-    from ontology import default_files
+    from kg.layers import default_layers
 
-    cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
+    cached_load(default_layers(settings.data_dirs).files, use_cache=True)
 
 
 def log_config() -> dict[str, Any]:
