@@ -63,7 +63,7 @@ class UnknownCodeError(KeyError):
         return f"unknown code {shown!r}"
 
 
-_DEFAULT_MEMO_SIZE = 2
+_DEFAULT_MEMO_SIZE = 3
 _DEFAULT_MEMO: dict[tuple[Any, ...], KnowledgeGraph] = {}
 
 
@@ -146,9 +146,12 @@ class KnowledgeGraph:
         from kg.layers import default_layers
 
         layers = default_layers(data_dirs, baseline=baseline)
-        key = (use_cache, layers.names, tuple(_stat(p) for p in layers.flat()))
-        kg = _DEFAULT_MEMO.get(key)
-        if kg is None:
+        # The same inputs give the same graph whether or not it went through a snapshot.
+        key = (layers.names, tuple(_stat(p) for p in layers.flat()))
+        kg = _DEFAULT_MEMO.pop(key, None)
+        if kg is not None:
+            _DEFAULT_MEMO[key] = kg  # most recently used last
+        else:
             kg = cls.from_layers(layers.files, layers.names, use_cache=use_cache)
             kg.data_dirs = tuple(Path(d) for d in data_dirs)
             while len(_DEFAULT_MEMO) >= _DEFAULT_MEMO_SIZE:  # a full graph is hundreds of MB: keep few
