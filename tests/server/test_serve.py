@@ -122,6 +122,8 @@ def test_workers_share_one_loaded_graph_and_stop_together(tmp_path: Path) -> Non
 
     try:
         _wait(healthy, "/healthz")
+        # It says where it serves (a container's log is where a user looks first).
+        assert f"serving http://127.0.0.1:{port}/graphql" in Path(log.name).read_text()
         workers = _children(process.pid)
         assert len(workers) == 2  # forked from the parent that loaded the graph
         answered = {httpx.get(f"{base}/healthz", timeout=5.0).json()["pid"] for _ in range(40)}
