@@ -68,5 +68,13 @@ def test_same_data_same_version(kg: KnowledgeGraph, tmp_path: Path) -> None:
     again = KnowledgeGraph.from_layers(copies, layers.names)
     assert again.release().version == kg.release().version
     assert again.release().built_at >= kg.release().built_at  # when its data was built
-    (tmp_path / "0" / "codes.ttl").write_text((tmp_path / "0" / "codes.ttl").read_text() + "\n# changed\n")
-    assert KnowledgeGraph.from_layers(copies, layers.names).release().version != kg.release().version
+
+
+def test_other_data_other_version(curated: KnowledgeGraph, tmp_path: Path) -> None:
+    from kg.layers import default_layers
+
+    files = list(default_layers(baseline=False).files[0])
+    changed = Path(shutil.copy(files[-1], tmp_path / files[-1].name))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n# one more line\n", encoding="utf-8")
+    other = KnowledgeGraph.from_layers([[*files[:-1], changed]])
+    assert other.release().version != curated.release().version
