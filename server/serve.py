@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -38,10 +39,9 @@ FACTORY = "server.app:create_app_from_env"
 
 def _compile_snapshot(settings: ServerSettings) -> None:
     # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
-    from kg.load import rdf_files
-    from ontology import default_files
+    from kg.layers import default_layers
 
-    cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
+    cached_load(default_layers(settings.data_dirs).files, use_cache=True)
 
 
 def log_config() -> dict[str, Any]:
@@ -64,6 +64,7 @@ def serve(
     log_level: str = "info",
     access_log: bool = True,
     app: Any = None,
+    on_listen: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the GraphQL API until interrupted.
 
@@ -77,9 +78,13 @@ def serve(
         access_log: log one line per request.
         app: an ASGI app to serve instead of the one built from ``settings`` (one process only;
             the benchmark serves a trivial schema this way to compare like with like).
+        on_listen: called with the base URL (``http://HOST:PORT``) once the socket is bound and
+            the graph loaded, before serving (with port 0 the URL names the port chosen).
 
     Raises:
         ValueError: ``workers`` is below 1, or above 1 with an ``app``.
+        OSError: the address cannot be bound (in use, not an interface of this host, ...).
+        kg.load.GraphLoadError: the graph does not load.
     """
     settings = settings or ServerSettings()
     if workers < 1:
@@ -88,17 +93,42 @@ def serve(
         raise ValueError("an explicit app can only be served by one process")
     options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "log_config": log_config()}
     if workers == 1:
-        app = app if app is not None else create_app(settings)
-        _freeze_loaded_objects()
-        uvicorn.run(app, **options)
+        # Bound here, before the graph loads, rather than by uvicorn: a port in use is then an
+        # OSError the caller reports at once in one line, and port 0 can be announced.
+        sock = _bind(host, port)
+        try:
+            app = app if app is not None else create_app(settings)
+            _announce(on_listen, host, sock)
+            _freeze_loaded_objects()
+            config = {k: v for k, v in options.items() if k not in ("host", "port")}
+            uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
+        finally:
+            sock.close()
         return
     if hasattr(os, "fork"):
-        _serve_forked(create_app(settings), workers, options)
+        sock = _bind(host, port)
+        try:
+            app = create_app(settings)
+        except BaseException:
+            sock.close()
+            raise
+        _serve_forked(app, sock, workers, options, on_listen)
         return
     if settings.use_cache:
         _compile_snapshot(settings)
     os.environ.update(settings.to_env())
+    if on_listen is not None:
+        on_listen(_url(host, port))
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _announce(on_listen: Callable[[str], None] | None, host: str, sock: socket.socket) -> None:
+    if on_listen is not None:
+        on_listen(_url(host, sock.getsockname()[1]))
 
 
 def _freeze_loaded_objects() -> None:
@@ -140,9 +170,10 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
         os._exit(0)
 
 
-def _serve_forked(app: Any, workers: int, options: dict[str, Any]) -> None:
-    """Pre-fork ``workers`` uvicorn servers over one socket and one graph (see the module doc)."""
-    sock = _bind(options["host"], options["port"])
+def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str, Any],
+                  on_listen: Callable[[str], None] | None = None) -> None:
+    """Pre-fork ``workers`` uvicorn servers over one bound socket and one graph (see the module doc)."""
+    _announce(on_listen, options["host"], sock)
     _freeze_loaded_objects()
     children = {_fork_worker(app, sock, options) for _ in range(workers)}
     stopping = False
