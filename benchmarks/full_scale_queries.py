@@ -5,7 +5,7 @@ small graph, showing what ~5 M PTP rows and ~100 k other edges cost each query).
 ``--runs`` calls after a warm-up.
 
     python benchmarks/generate_cms.py --scale 1 --out DATA
-    codingkg import DATA/* ../shared/reference/cms/PPRRVU2025_Oct.csv --out RELEASE
+    codingkg import DATA/* ontology/cms/PPRRVU2025_Oct.csv --out RELEASE
     python benchmarks/full_scale_queries.py RELEASE [--runs 200]
 
 The first run parses the release and writes the compiled snapshot (about a minute); later

@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def _reference() -> Path:
-    for parent in ROOT.parents:
-        if (parent / "shared" / "reference" / "cms").is_dir():
-            return parent / "shared" / "reference" / "cms"
-    raise SystemExit("shared/reference/cms not found")
+    """The real CMS files: the copies the package ships."""
+    from kg.baseline import BASELINE_DIR
+
+    return BASELINE_DIR
 
 
 def _peak_mb() -> float:

@@ -1,38 +1,50 @@
 """The ``codingkg`` command line: thin commands over library functions.
 
 Each command parses its arguments, calls one library function and prints the result.
-Register a command by adding a ``_cmd_*`` function and a line in :func:`build_parser`.
+Register a command by adding a ``_cmd_*`` function and an entry in :data:`_COMMANDS` (the
+order there is the order ``codingkg --help`` lists them in).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-__all__ = ["build_parser", "main"]
+__all__ = ["ENVIRONMENT", "build_parser", "main"]
 
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from kg.validate import default_data_files, validate_files
-
-    report = validate_files(default_data_files(args.data))
-    for violation in report.violations:
-        print(violation, file=sys.stderr)
-    if report.conforms:
-        print("valid: all RDF conforms to ontology/shapes.ttl")
-        return 0
-    print(f"invalid: {len(report.violations)} violation(s)", file=sys.stderr)
-    return 1
+#: The environment variables ``serve`` (and ``build``) read when the option is not given.
+ENVIRONMENT = {
+    "CODINGKG_HOST": "--host",
+    "CODINGKG_PORT": "--port",
+    "CODINGKG_DATA": f"--data (several directories separated by {os.pathsep!r})",
+    "CODINGKG_WORKERS": "--workers",
+    "CODINGKG_CORS_ORIGINS": "--cors-origin (several separated by commas)",
+    "CODINGKG_INTROSPECTION": "0 = --no-introspection",
+    "CODINGKG_GRAPHIQL": "0 = --no-graphiql",
+    "CODINGKG_CACHE_DIR": "where compiled snapshots and the imported CMS baseline are kept (default ~/.cache/codingkg)",
+}
+_OFF = ("0", "false", "no", "off")
+_MAX_PORT = 2**16 - 1
 
 
 class _UsageError(Exception):
     """Bad input to a command: printed as one line on standard error, exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------------- helpers
 def _read_json(argument: str) -> Any:
     """The JSON document at ``argument`` (a path, or ``-`` for standard input)."""
     name = "standard input" if argument == "-" else argument
@@ -56,58 +68,83 @@ def _graph(data_dirs: Sequence[Path]) -> Any:
         raise _UsageError(f"cannot load the graph: {err}") from None
 
 
-def _cmd_code(args: argparse.Namespace) -> int:
-    from kg.encounter import EncounterInputError, code_encounter, coding_to_dict, encounter_from_dict
+def _env_data() -> list[Path]:
+    return [Path(p) for p in os.environ.get("CODINGKG_DATA", "").split(os.pathsep) if p]
 
-    data = _read_json(str(args.encounter))
-    # Accept the GraphQL variables shape {"encounter": {...}} as well as the bare input.
-    if isinstance(data, dict) and set(data) == {"encounter"}:
-        data = data["encounter"]
+
+def _port(text: str) -> int:
     try:
-        encounter = encounter_from_dict(data)
-    except EncounterInputError as err:
-        raise _UsageError(f"invalid encounter: {err}") from None
-    coding = code_encounter(_graph(args.data), encounter)
-    print(json.dumps(coding_to_dict(coding), indent=2, ensure_ascii=False))
-    return 0
-
-
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from server.serve import serve
-    from server.settings import ServerSettings
-
-    settings = ServerSettings(data_dirs=tuple(args.data), cors_origins=tuple(args.cors_origin),
-                              introspection=not args.no_introspection, graphiql=not args.no_graphiql)
-    return serve(settings, host=args.host, port=args.port, workers=args.workers)
-
-
-def _cmd_schema(args: argparse.Namespace) -> int:
-    from server.schema import schema_sdl
-
-    sys.stdout.write(schema_sdl())
-    return 0
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= _MAX_PORT:
+        raise argparse.ArgumentTypeError(f"port must be 0-{_MAX_PORT} (got {value})")
+    return value
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
 
 
+def _add_data(command: argparse.ArgumentParser, env: bool = False) -> None:
+    more = " (default: $CODINGKG_DATA)" if env else ""
+    command.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
+                         help=f"an imported release directory layered over the embedded graph (repeatable){more}")
+
+
+# ---------------------------------------------------------------------------- commands
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from kg.load import GraphLoadError
+    from server.serve import serve
+    from server.settings import ServerSettings
+
+    cors = args.cors_origin or [o.strip() for o in os.environ.get("CODINGKG_CORS_ORIGINS", "").split(",") if o.strip()]
+    settings = ServerSettings(data_dirs=tuple(args.data or _env_data()), cors_origins=tuple(cors),
+                              introspection=not args.no_introspection, graphiql=not args.no_graphiql)
+
+    def announce(url: str) -> None:
+        print(f"codingkg: serving {url}/graphql (GraphiQL in a browser, health at {url}/healthz) with "
+              f"{args.workers} worker{'s' if args.workers > 1 else ''}; Ctrl+C stops", file=sys.stderr, flush=True)
+
+    try:
+        # Non-zero when the service stopped for any reason but SIGINT/SIGTERM.
+        return serve(settings, host=args.host, port=args.port, workers=args.workers, on_listen=announce)
+    except GraphLoadError as err:
+        raise _UsageError(f"cannot load the graph: {err}") from None
+    except OSError as err:
+        raise _UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    from kg.claims import ClaimInputError, ClaimRulesError, check_json_document
+    from server.offline import OfflineInputError, check_document
 
     value = _read_json(str(args.claims))
     kg = _graph(args.data)
     try:
-        output, all_valid = check_json_document(kg, value)
-    except ClaimInputError as err:
+        output, all_valid = check_document(kg, value)
+    except OfflineInputError as err:
         raise _UsageError(f"{args.claims}: {err}") from None
-    except ClaimRulesError as err:
-        raise _UsageError(f"cannot load the claim rules: {err}") from None
     print(json.dumps(output, indent=2, ensure_ascii=False))
     return 0 if all_valid else 1
+
+
+def _cmd_code(args: argparse.Namespace) -> int:
+    from server.offline import OfflineInputError, code_document
+
+    data = _read_json(str(args.encounter))
+    kg = _graph(args.data)
+    try:
+        coding = code_document(kg, data)
+    except OfflineInputError as err:
+        raise _UsageError(f"invalid encounter: {err}") from None
+    print(json.dumps(coding, indent=2, ensure_ascii=False))
+    return 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -138,56 +175,133 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from kg.validate import default_data_files, validate_files
+
+    report = validate_files(default_data_files(args.data))
+    for violation in report.violations:
+        print(violation, file=sys.stderr)
+    if report.conforms:
+        print("valid: all RDF conforms to ontology/shapes.ttl")
+        return 0
+    print(f"invalid: {len(report.violations)} violation(s)", file=sys.stderr)
+    return 1
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from kg.snapshot import cache_dir
+
+    kg = _graph(args.data or _env_data())
+    release = kg.release()
+    print(json.dumps({"version": release.version, "builtAt": release.built_at, "layers": list(release.layers),
+                      "codes": len(kg.codes()), "triples": release.triples, "cacheDir": str(cache_dir())}, indent=2))
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from server.schema import schema_sdl
+
+    sys.stdout.write(schema_sdl())
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+def _serve_options(command: argparse.ArgumentParser) -> None:
+    env = os.environ.get
+    command.add_argument("--host", default=env("CODINGKG_HOST", "127.0.0.1"),
+                         help="interface to bind (default 127.0.0.1, or $CODINGKG_HOST; 0.0.0.0 in a container)")
+    command.add_argument("--port", type=_port, default=env("CODINGKG_PORT", "8000"),
+                         help="TCP port, 0 for any free one (default 8000, or $CODINGKG_PORT)")
+    _add_data(command, env=True)
+    command.add_argument("--workers", type=_positive, default=env("CODINGKG_WORKERS", "1"), metavar="N",
+                         help="worker processes sharing one loaded graph (default 1, or $CODINGKG_WORKERS)")
+    command.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                         help="a browser origin allowed to call the API, or * (repeatable; default $CODINGKG_CORS_ORIGINS)")
+    command.add_argument("--no-introspection", action="store_true",
+                         default=env("CODINGKG_INTROSPECTION", "1").strip().lower() in _OFF,
+                         help="reject __schema/__type queries (or CODINGKG_INTROSPECTION=0)")
+    command.add_argument("--no-graphiql", action="store_true", default=env("CODINGKG_GRAPHIQL", "1").strip().lower() in _OFF,
+                         help="do not serve the browser pages: GraphiQL, the explorer (or CODINGKG_GRAPHIQL=0)")
+
+
+def _check_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("claims", type=Path, metavar="CLAIMS.json", help="a claim object or a list of them ('-' reads stdin)")
+    _add_data(command)
+
+
+def _code_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("encounter", metavar="ENCOUNTER.json", help="the encounter as JSON ('-' reads standard input)")
+    _add_data(command)
+
+
+def _import_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CMS files (format detected from the header)")
+    command.add_argument("--out", required=True, type=Path, metavar="DIR", help="release directory to write")
+    command.add_argument("--release", metavar="NAME", help="release name (default: the directory name)")
+    command.add_argument("--quarter", metavar="YYYY-Qn", help="quarter for files that do not say which one they are")
+
+
+def _diff_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("old", type=Path, metavar="A", help="the older release directory")
+    command.add_argument("new", type=Path, metavar="B", help="the newer release directory")
+    command.add_argument("--code", metavar="C", help="only facts touching this code")
+
+
+def _data_options(command: argparse.ArgumentParser) -> None:
+    _add_data(command)
+
+
+def _build_options(command: argparse.ArgumentParser) -> None:
+    _add_data(command, env=True)
+
+
+def _no_options(command: argparse.ArgumentParser) -> None:
+    return None
+
+
+_ENV_LINES = "\n".join(f"  {name:24} {meaning}" for name, meaning in ENVIRONMENT.items())
+
+#: (name, one-line description, options, handler, example, exit codes), in the order --help lists them.
+_COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int], str, str]] = [
+    ("serve", "serve the GraphQL API (GraphiQL at /graphql, health at /healthz)", _serve_options, _cmd_serve,
+     "codingkg serve --port 8000 --data releases/2026-q3",
+     "0 stopped cleanly; 2 bad option, graph that does not load, or port that cannot be bound"),
+    ("check", "check claims offline: JSON shaped like the GraphQL ClaimInput in, ClaimCheck out", _check_options,
+     _cmd_check, "codingkg check claims.json", "0 every claim valid; 1 a finding of severity ERROR; 2 bad input"),
+    ("code", "code an infusion record offline: EncounterInput JSON in, EncounterCoding out", _code_options, _cmd_code,
+     "codingkg code encounter.json", "0 coded (problems in the record are findings); 2 bad input"),
+    ("import", "import CMS quarterly files into an RDF release directory (all or nothing)", _import_options,
+     _cmd_import, "codingkg import PPRRVU2026_Jan.csv MCR_MUE_*.csv --out releases/2026-q1",
+     "0 imported; 1 a file is unreadable or malformed (file:line: reason), nothing written"),
+    ("diff", "what changed between two imported releases (JSON)", _diff_options, _cmd_diff,
+     "codingkg diff releases/2026-q2 releases/2026-q3", "0 compared; 1 a directory is missing or unreadable"),
+    ("validate", "SHACL-check the curated RDF and any release directories", _data_options, _cmd_validate,
+     "codingkg validate --data releases/2026-q3", "0 valid; 1 violations (listed on standard error)"),
+    ("build", "import the embedded CMS baseline and compile the graph snapshot now (e.g. in an image build)",
+     _build_options, _cmd_build, "codingkg build", "0 built; 2 the graph does not load"),
+    ("schema", "print the GraphQL schema (SDL)", _no_options, _cmd_schema, "codingkg schema > schema.graphql", "0"),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="codingkg", description="Knowledge graph of medical billing codes.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    from kg import __version__
 
-    validate = commands.add_parser("validate", help="SHACL-check the embedded RDF and any release directories")
-    validate.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
-                          help="an imported release directory (repeatable)")
-    validate.set_defaults(func=_cmd_validate)
-
-    code = commands.add_parser("code", help="code an infusion record (EncounterInput JSON) offline, JSON out")
-    code.add_argument("encounter", metavar="ENCOUNTER.json", help="the encounter as JSON ('-' reads standard input)")
-    code.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
-                      help="an imported release directory (repeatable)")
-    code.set_defaults(func=_cmd_code)
-
-    serve = commands.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql, health at /healthz)")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    serve.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
-                       help="an imported release directory layered over the embedded graph (repeatable)")
-    serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
-    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                       help="a browser origin allowed to call the API, or * (repeatable)")
-    serve.add_argument("--no-introspection", action="store_true", help="reject __schema/__type queries")
-    serve.add_argument("--no-graphiql", action="store_true", help="do not serve the browser pages (GraphiQL, explorer)")
-    serve.set_defaults(func=_cmd_serve)
-
-    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
-    schema.set_defaults(func=_cmd_schema)
-
-    check = commands.add_parser("check", help="check claims offline (JSON shaped like the GraphQL ClaimInput); "
-                                "exit 0 all valid, 1 an ERROR finding, 2 bad input")
-    check.add_argument("claims", type=Path, metavar="CLAIMS.json", help="a claim object or a list of them ('-' reads stdin)")
-    check.add_argument("--data", action="append", type=Path, default=[], metavar="DIR",
-                       help="an imported release directory (repeatable)")
-    check.set_defaults(func=_cmd_check)
-
-    importer = commands.add_parser("import", help="import CMS quarterly files into an RDF release directory")
-    importer.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CMS files (format detected from the header)")
-    importer.add_argument("--out", required=True, type=Path, metavar="DIR", help="release directory to write")
-    importer.add_argument("--release", metavar="NAME", help="release name (default: the directory name)")
-    importer.add_argument("--quarter", metavar="YYYY-Qn", help="quarter for files that do not say which one they are")
-    importer.set_defaults(func=_cmd_import)
-
-    diff = commands.add_parser("diff", help="what changed between two imported releases (JSON)")
-    diff.add_argument("old", type=Path, metavar="A", help="the older release directory")
-    diff.add_argument("new", type=Path, metavar="B", help="the newer release directory")
-    diff.add_argument("--code", metavar="C", help="only facts touching this code")
-    diff.set_defaults(func=_cmd_diff)
+    parser = _Parser(prog="codingkg", formatter_class=argparse.RawDescriptionHelpFormatter,
+                     description="An open knowledge graph of medical billing codes (CPT/HCPCS): "
+                                 "serve it over GraphQL, check claims, code infusion records, import CMS files.",
+                     epilog="Run 'codingkg COMMAND --help' for a command's options, an example and its exit codes.\n\n"
+                            f"Environment:\n{_ENV_LINES}")
+    parser.add_argument("--version", action="version", version=f"codingkg {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, summary, options, handler, example, exits in _COMMANDS:
+        epilog = f"example:\n  {example}\n\nexit status:\n  {exits}"
+        if name in ("serve", "build"):
+            epilog += f"\n\nenvironment (used when the option is not given):\n{_ENV_LINES}"
+        command = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
+                                      epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+        options(command)
+        command.set_defaults(func=handler)
     return parser
 
 
@@ -199,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as err:
         print(f"codingkg {args.command}: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

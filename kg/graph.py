@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from kg.bulk import BulkEdges
-from kg.load import LoadResult, rdf_files
+from kg.load import LoadResult
 from kg.model import (
     Code,
     Edge,
@@ -64,6 +64,15 @@ class UnknownCodeError(KeyError):
         return f"unknown code {shown!r}"
 
 
+_DEFAULT_MEMO_SIZE = 3
+_DEFAULT_MEMO: dict[tuple[Any, ...], KnowledgeGraph] = {}
+
+
+def _stat(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
 def _tuple(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
@@ -90,7 +99,9 @@ class KnowledgeGraph:
         self.layer_names = tuple(layer_names)
         #: Release directories layered over the curated data (set by :meth:`default`).
         self.data_dirs: tuple[Path, ...] = ()
-        self.built_at = datetime.now(UTC).isoformat(timespec="seconds")
+        # When the data was built (kept in the snapshot), not when this process loaded it.
+        self.built_at = getattr(result, "built_at", "") or datetime.now(UTC).isoformat(timespec="seconds")
+        self.content_digest: str = getattr(result, "content_digest", "")
         self._codes: dict[str, str] = {}
         self._of_type: dict[str, list[str]] = defaultdict(list)
         self._search_index: dict[str, set[str]] = defaultdict(set)
@@ -116,19 +127,37 @@ class KnowledgeGraph:
         return cls(cached_load(layers, use_cache=use_cache), names)
 
     @classmethod
-    def default(cls, data_dirs: Sequence[Path] = (), use_cache: bool = False) -> KnowledgeGraph:
-        """The embedded graph, plus imported release directories in the order given.
+    def default(cls, data_dirs: Sequence[Path] = (), use_cache: bool = False, baseline: bool = True) -> KnowledgeGraph:
+        """The embedded graph (CMS baseline and curated data), plus release directories in the order given.
+
+        Graphs are kept per process and input files: asking again for unchanged inputs returns
+        the same (read-only) graph instead of parsing it again.
 
         Args:
             data_dirs: directories of RDF files (e.g. written by ``codingkg import``).
             use_cache: read and write a compiled snapshot (the server does).
-        """
-        from ontology import default_files
+            baseline: include the embedded CMS baseline (see :mod:`kg.baseline`).
 
-        layers = [default_files(), *(rdf_files(Path(d)) for d in data_dirs)]
-        names = ["curated", *(Path(d).name for d in data_dirs)]
-        kg = cls.from_layers(layers, names, use_cache=use_cache)
-        kg.data_dirs = tuple(Path(d) for d in data_dirs)
+        Raises:
+            kg.load.GraphLoadError: a file cannot be parsed, or the embedded baseline is damaged.
+
+        >>> KnowledgeGraph.default().release().layers
+        ('cms-baseline', 'curated')
+        """
+        from kg.layers import default_layers
+
+        layers = default_layers(data_dirs, baseline=baseline)
+        # The same inputs give the same graph whether or not it went through a snapshot.
+        key = (layers.names, tuple(_stat(p) for p in layers.flat()))
+        kg = _DEFAULT_MEMO.pop(key, None)
+        if kg is not None:
+            _DEFAULT_MEMO[key] = kg  # most recently used last
+        else:
+            kg = cls.from_layers(layers.files, layers.names, use_cache=use_cache)
+            kg.data_dirs = tuple(Path(d) for d in data_dirs)
+            while len(_DEFAULT_MEMO) >= _DEFAULT_MEMO_SIZE:  # a full graph is hundreds of MB: keep few
+                del _DEFAULT_MEMO[next(iter(_DEFAULT_MEMO))]
+            _DEFAULT_MEMO[key] = kg
         return kg
 
     def release_dir(self, name: str) -> Path | None:
@@ -283,6 +312,7 @@ class KnowledgeGraph:
             code=str(attrs.get("notation", local_name(iri))),
             system=str(self.node(scheme).get("notation", "")) if scheme else "",
             title=str(attrs.get("prefLabel", attrs.get("notation", local_name(iri)))),
+            title_source=str(attrs.get("titleSource", "CURATED")),
             description=attrs.get("description"),
             family=self.node(family).get("notation") if family else None,
             family_title=self.node(family).get("prefLabel") if family else None,
@@ -782,11 +812,13 @@ class KnowledgeGraph:
         return sorted(found, key=lambda p: p.id)
 
     def release(self) -> Release:
-        """What the graph was built from."""
+        """What the graph was built from: ``version`` is a digest of the input files' contents (equal
+        data, equal version), ``built_at`` when that data was parsed."""
         from kg import __version__
 
         sources = self.sources_of(self._of_type.get(CK.Source, ()))
-        return Release(version=f"{__version__}+{'+'.join(self.layer_names)}", built_at=self.built_at,
+        version = self.content_digest[:16] or f"{__version__}+{'+'.join(self.layer_names)}"
+        return Release(version=version, built_at=self.built_at,
                        layers=self.layer_names, sources=sources, triples=self.triples,
                        nodes=self.graph.number_of_nodes(),
                        edges=self.graph.number_of_edges() + (len(self.bulk) if self.bulk is not None else 0))

@@ -20,11 +20,12 @@ returned as ``LoadResult.bulk``; overrides apply across both stores.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,10 @@ class LoadResult:
     edge_classes: dict[str, EdgeClass]
     files: tuple[str, ...]
     bulk: BulkEdges | None = None
+    #: When the data was built (ISO 8601, UTC): the parse, not a later load of its snapshot.
+    built_at: str = ""
+    #: A digest of the input files' contents per layer (not their paths): equal data, equal digest.
+    content_digest: str = ""
 
 
 def rdf_files(directory: Path) -> list[Path]:
@@ -192,9 +197,12 @@ def load_graph(layers: Sequence[Sequence[Path]]) -> LoadResult:
     triples = 0
     files: list[str] = []
     bulk = BulkEdgeBuilder()
+    content = hashlib.sha256()
     for layer, paths in enumerate(layers):
+        content.update(f"layer {layer}\n".encode())
         for path in paths:
             files.append(str(path))
+            content.update(f"{Path(path).name}\n".encode() + _file_digest(Path(path)) + b"\n")
             if BulkEdgeBuilder.is_bulk_file(Path(path)) and bulk.read(Path(path), layer):
                 continue
             for s, p, o, is_node in parse_triples(Path(path)):
@@ -255,7 +263,19 @@ def load_graph(layers: Sequence[Sequence[Path]]) -> LoadResult:
     _add_edges_with_overrides(graph, pending, edge_classes, tops)
     log.info("loaded %d triples from %d files: %d nodes, %d edges, %d bulk edges", triples, len(files),
              graph.number_of_nodes(), graph.number_of_edges(), len(table) if table else 0)
-    return LoadResult(graph=graph, triples=triples, edge_classes=edge_classes, files=tuple(files), bulk=table)
+    return LoadResult(graph=graph, triples=triples, edge_classes=edge_classes, files=tuple(files), bulk=table,
+                      built_at=datetime.now(UTC).isoformat(timespec="seconds"), content_digest=content.hexdigest())
+
+
+def _file_digest(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError as err:
+        raise GraphLoadError(f"{path}: cannot read ({err.strerror or err})") from err
+    return digest.digest()
 
 
 def _scope_key(source: str, target: str, kind: str, scope_of: dict[str, str]) -> tuple[str, ...]:

@@ -92,12 +92,19 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """A billing code (CPT or HCPCS) with the project's own title."""
+    """A billing code (CPT or HCPCS) with the project's own title.
+
+    ``title_source`` says where the title comes from: ``CURATED`` (written by the project),
+    ``CMS_SHORT_DESCRIPTOR`` (a public HCPCS Level II short descriptor from a CMS file),
+    ``NOT_LICENSED`` (a neutral placeholder: the code's descriptor is licensed text the project
+    does not ship) or ``NOT_PROVIDED`` (a neutral placeholder: the source file gave none).
+    """
 
     iri: str
     code: str
     system: str
     title: str
+    title_source: str = "CURATED"
     description: str | None = None
     family: str | None = None
     family_title: str | None = None

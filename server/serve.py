@@ -35,6 +35,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -69,10 +70,9 @@ FACTORY = "server.app:create_app_from_env"
 
 def _compile_snapshot(settings: ServerSettings) -> None:
     # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
-    from kg.load import rdf_files
-    from ontology import default_files
+    from kg.layers import default_layers
 
-    cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
+    cached_load(default_layers(settings.data_dirs).files, use_cache=True)
 
 
 def log_config(access_log: bool = True) -> dict[str, Any]:
@@ -110,6 +110,7 @@ def serve(
     log_level: str = "info",
     access_log: bool = True,
     app: Any = None,
+    on_listen: Callable[[str], None] | None = None,
 ) -> int:
     """Serve the GraphQL API until interrupted.
 
@@ -123,12 +124,16 @@ def serve(
         access_log: log one line per request.
         app: an ASGI app to serve instead of the one built from ``settings`` (one process only;
             the benchmark serves a trivial schema this way to compare like with like).
+        on_listen: called with the base URL (``http://HOST:PORT``) once the socket is bound and
+            the graph loaded, before serving (with port 0 the URL names the port chosen).
 
     Returns:
         The exit status: 0 when stopped by SIGINT/SIGTERM, non-zero otherwise.
 
     Raises:
         ValueError: ``workers`` is below 1, or above 1 with an ``app``.
+        OSError: the address cannot be bound (in use, not an interface of this host, ...).
+        kg.load.GraphLoadError: the graph does not load.
     """
     settings = settings or ServerSettings()
     if workers < 1:
@@ -145,18 +150,43 @@ def serve(
         cap = connection_cap(settings.max_connections, raise_fd_limit())
         options["http"] = guarded_protocol(settings.read_timeout, cap)
     if workers == 1:
-        app = app if app is not None else create_app(settings)
-        _freeze_loaded_objects()
-        server = uvicorn.Server(uvicorn.Config(app, **options))
-        server.run()
+        # Bound here, before the graph loads, rather than by uvicorn: a port in use is then an
+        # OSError the caller reports at once in one line, and port 0 can be announced.
+        sock = _bind(host, port)
+        try:
+            app = app if app is not None else create_app(settings)
+            _announce(on_listen, host, sock)
+            _freeze_loaded_objects()
+            config = {k: v for k, v in options.items() if k not in ("host", "port")}
+            server = uvicorn.Server(uvicorn.Config(app, **config))
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
         return 0 if server.started else 1
     if hasattr(os, "fork"):
-        return _serve_forked(create_app(settings), workers, options, settings.heartbeat_timeout)
+        sock = _bind(host, port)
+        try:
+            app = create_app(settings)
+        except BaseException:
+            sock.close()
+            raise
+        return _serve_forked(app, sock, workers, options, settings.heartbeat_timeout, on_listen)
     if settings.use_cache:
         _compile_snapshot(settings)
     os.environ.update(settings.to_env())
+    if on_listen is not None:
+        on_listen(_url(host, port))
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)
     return 0
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _announce(on_listen: Callable[[str], None] | None, host: str, sock: socket.socket) -> None:
+    if on_listen is not None:
+        on_listen(_url(host, sock.getsockname()[1]))
 
 
 def _freeze_loaded_objects() -> None:
@@ -225,9 +255,10 @@ def _restart_delay(quick_deaths: int) -> float:
     return 0.0 if quick_deaths == 0 else min(RESTART_DELAY_FIRST * 2 ** (quick_deaths - 1), RESTART_DELAY_MAX)
 
 
-def _serve_forked(app: Any, workers: int, options: dict[str, Any], heartbeat_timeout: float) -> int:
-    """Pre-fork ``workers`` uvicorn servers over one socket and one graph; supervise them (see the module doc)."""
-    sock = _bind(options["host"], options["port"])
+def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str, Any], heartbeat_timeout: float,
+                  on_listen: Callable[[str], None] | None = None) -> int:
+    """Pre-fork ``workers`` uvicorn servers over one bound socket and one graph; supervise them (see the module doc)."""
+    _announce(on_listen, options["host"], sock)
     _freeze_loaded_objects()
     beats = multiprocessing.RawArray("d", workers)  # shared with the workers across fork
     slots: dict[int, int] = {}  # pid -> slot

@@ -42,6 +42,7 @@ __all__ = [
     "Relationship",
     "Release",
     "Source",
+    "TitleSource",
     "codes_of",
     "date_of",
     "first_of",
@@ -102,6 +103,18 @@ def first_of(first: int | None, default: int = DEFAULT_FIRST, most: int = MAX_FI
 _DOCUMENTATION = "documentation"
 _DENIAL_RISK = "denial-risk"
 _AUDIT_RED_FLAG = "audit-red-flag"
+
+
+@strawberry.enum(description="Where a code's title comes from.")
+class TitleSource(Enum):
+    """Where a code's title comes from."""
+
+    CURATED = strawberry.enum_value("CURATED", description="Written by the project.")
+    CMS_SHORT_DESCRIPTOR = strawberry.enum_value(
+        "CMS_SHORT_DESCRIPTOR", description="A public HCPCS Level II short descriptor from a CMS file.")
+    NOT_LICENSED = strawberry.enum_value(
+        "NOT_LICENSED", description="A neutral placeholder: the descriptor is licensed text (CPT) the project does not ship.")
+    NOT_PROVIDED = strawberry.enum_value("NOT_PROVIDED", description="A neutral placeholder: the source file gave no descriptor.")
 
 
 @strawberry.type(description="Where a fact comes from, and how far to trust it.")
@@ -198,9 +211,14 @@ class Code:
     def system(self) -> str:
         return self.model.system
 
-    @strawberry.field(description="Short title in the project's own words (not a CPT descriptor).")
+    @strawberry.field(description="Short title: the project's own words, a public HCPCS short descriptor, or a neutral "
+                      "placeholder when the descriptor is licensed or missing (see titleSource). Never a CPT descriptor.")
     def title(self) -> str:
         return self.model.title
+
+    @strawberry.field(description="Where the title comes from.")
+    def title_source(self) -> TitleSource:
+        return TitleSource(self.model.title_source)
 
     @strawberry.field(description="Longer plain-language description.")
     def description(self) -> str | None:

@@ -1,4 +1,8 @@
-"""Shared test fixtures: the embedded graph and the location of ../shared reference files."""
+"""Shared test fixtures: the embedded graph (with and without the CMS baseline) and the test data folder.
+
+Everything the tests read lives in the repository: the real CMS files are the copies the package
+ships (``ontology/cms/``), other reference text is under ``tests/data/``.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +13,22 @@ import pytest
 from kg.graph import KnowledgeGraph
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def find_shared() -> Path:
-    """The ``shared`` folder that sits beside the checkout (or above it)."""
-    for parent in (REPO, *REPO.parents):
-        candidate = parent / "shared"
-        if (candidate / "reference" / "cms").is_dir():
-            return candidate
-        sibling = parent.parent / "shared"
-        if (sibling / "reference" / "cms").is_dir():
-            return sibling
-    raise FileNotFoundError("cannot find shared/reference/cms beside the repository")
+TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
 def kg() -> KnowledgeGraph:
-    """The embedded default graph, loaded once per test session."""
+    """The embedded default graph (CMS baseline and curated data), loaded once per test session."""
     return KnowledgeGraph.default()
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    """The shared reference folder (domain brief, CMS files)."""
-    return find_shared()
+def curated() -> KnowledgeGraph:
+    """The curated data alone, without the embedded CMS baseline."""
+    return KnowledgeGraph.default(baseline=False)
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """The folder of reference files the tests read (``tests/data``)."""
+    return TEST_DATA

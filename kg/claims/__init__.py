@@ -15,7 +15,7 @@ it fire.
 
 from __future__ import annotations
 
-from kg.claims.engine import check_claim, check_claims, check_json_document
+from kg.claims.engine import check_claim, check_claims
 from kg.claims.model import (
     Claim,
     ClaimCheck,
@@ -26,7 +26,6 @@ from kg.claims.model import (
     claims_from_json_value,
 )
 from kg.claims.rules import ClaimRule, ClaimRulesError, RuleBook, rule_book
-from kg.claims.serialize import check_to_dict, finding_to_dict
 
 __all__ = [
     "Claim",
@@ -39,10 +38,7 @@ __all__ = [
     "RuleBook",
     "check_claim",
     "check_claims",
-    "check_json_document",
-    "check_to_dict",
     "claim_from_dict",
     "claims_from_json_value",
-    "finding_to_dict",
     "rule_book",
 ]

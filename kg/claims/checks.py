@@ -170,18 +170,24 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
         yield ctx.no_data(rules, None, ctx.values(None, system=""))
         return
     statuses = {lv.number: ctx.status(lv) for lv in ctx.known}
+    general = [r for r in rules if not r.applies_to]
     for lv in ctx.known:
         status = statuses[lv.number]
         if status is None:
             yield ctx.no_data(rules, lv, ctx.values(lv, system=ctx.payment_system))
             continue
-        for rule in rules:
+        # A rule that names the code (ck:appliesToSet) and matches its status replaces the general ones.
+        named = [r for r in rules if r.applies_to and lv.iri in r.applies_to and (status.system, status.status) in r.when_status]
+        for rule in named or general:
             values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.system)
             if (status.system, status.status) in rule.when_status:
                 yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
             elif status.packaging in rule.when_packaging:
                 if not status.packaged_with:
-                    yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
+                    # Conditional packaging whose trigger statuses the data does not declare (OPPS Q4)
+                    # cannot be decided: say nothing rather than claim it is packaged.
+                    if status.packaging != "conditional":
+                        yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
                     continue
                 # Conditional packaging: only when a line of a packaged-with status is present.
                 other = next((o for o in ctx.known if o.number != lv.number and statuses[o.number] is not None

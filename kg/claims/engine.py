@@ -22,7 +22,7 @@ from kg.graph import KnowledgeGraph
 from kg.model import Finding
 from kg.vocab import CK
 
-__all__ = ["check_claim", "check_claims", "check_json_document"]
+__all__ = ["check_claim", "check_claims"]
 
 
 def check_claim(kg: KnowledgeGraph, claim: Claim | Mapping[str, Any]) -> ClaimCheck:
@@ -65,28 +65,3 @@ def check_claims(kg: KnowledgeGraph, claims: Iterable[Claim | Mapping[str, Any]]
     [True]
     """
     return [check_claim(kg, claim) for claim in claims]
-
-
-def check_json_document(kg: KnowledgeGraph, value: Any) -> tuple[Any, bool]:
-    """Check a parsed JSON document holding one ``ClaimInput`` object or a list of them.
-
-    Returns:
-        The JSON-ready result (one ``ClaimCheck`` object, or a list in the input's order) and
-        whether every claim is valid.
-
-    Raises:
-        ClaimInputError: a claim is malformed; the message names the claim and the field.
-
-    >>> from kg.graph import KnowledgeGraph
-    >>> out, ok = check_json_document(KnowledgeGraph.default(),
-    ...     {"claimType": "PROFESSIONAL", "placeOfService": "11", "lines": [{"code": "96368"}]})
-    >>> ok, out["findings"][0]["rule"]
-    (False, 'ADDON_WITHOUT_PRIMARY')
-    """
-    from kg.claims.model import claims_from_json_value
-    from kg.claims.serialize import check_to_dict
-
-    claims, many = claims_from_json_value(value)
-    checks = check_claims(kg, claims)
-    output = [check_to_dict(c) for c in checks]
-    return (output if many else output[0]), all(c.valid for c in checks)

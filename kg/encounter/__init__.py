@@ -31,7 +31,6 @@ from kg.encounter.model import (
 )
 from kg.encounter.parse import encounter_from_dict
 from kg.encounter.rules import EncounterRules, EncounterRulesError
-from kg.encounter.serialize import coding_to_dict, finding_to_dict, line_to_dict
 
 __all__ = [
     "Administration",
@@ -45,8 +44,5 @@ __all__ = [
     "Route",
     "SubstanceCategory",
     "code_encounter",
-    "coding_to_dict",
     "encounter_from_dict",
-    "finding_to_dict",
-    "line_to_dict",
 ]

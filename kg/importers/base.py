@@ -7,6 +7,7 @@ name (the text of all header rows of a column, joined), never by position.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kg.vocab import CK, RDF, SKOS, local_name
 
@@ -83,15 +84,31 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         book.close()
 
 
+# Bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) decode as their Latin-1
+# characters instead of failing: a file mostly in Windows-1252 stays readable, byte for byte.
+codecs.register_error("codingkg-latin-1", lambda err: (err.object[err.start:err.end].decode("latin-1"), err.end))
+_FALLBACK_ENCODING = "cp1252"
+#: The DOS end-of-file byte some CMS files still end with (on its own line or after the last row).
+_DOS_EOF = "\x1a"
+
+
 def _text_encoding(path: Path) -> str:
-    """latin-1 for the NCCI .txt tables (their published encoding); for .csv files UTF-8 when the
-    whole file decodes as such (they are a few MB at most), else latin-1."""
+    """The encoding of a delimited text file, accepting what CMS files are published in.
+
+    A UTF-8 byte order mark means UTF-8 (and the mark is dropped); .txt tables (the NCCI files,
+    published as Latin-1) otherwise read as Windows-1252, a superset of Latin-1's printable
+    characters that also gives curly quotes and dashes their meaning; a .csv file reads as UTF-8
+    when the whole of it decodes as such (they are a few MB at most), else as Windows-1252.
+    """
+    with open(path, "rb") as handle:
+        if handle.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
     if path.suffix.lower() == ".txt":
-        return "latin-1"
+        return _FALLBACK_ENCODING
     try:
         path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        return "latin-1"
+        return _FALLBACK_ENCODING
     return "utf-8-sig"
 
 
@@ -102,11 +119,38 @@ def _delimiter(path: Path, encoding: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
+def _rows_to_eof(path: Path, reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a csv reader up to a DOS end-of-file byte, which ends the file.
+
+    The byte may stand on a line of its own or follow the last row's last cell; only blank
+    rows may come after it.
+
+    Raises:
+        CmsFileError: the byte is inside a row, or data follows it.
+    """
+    for cells in reader:
+        if cells and _DOS_EOF in cells[-1]:
+            last = cells[-1]
+            if last.index(_DOS_EOF) != len(last) - 1:
+                raise CmsFileError(path, reader.line_num, "DOS end-of-file byte (0x1A) inside a row")
+            line = reader.line_num
+            cells[-1] = last[:-1]
+            for after in reader:
+                if any(c.strip() for c in after):
+                    raise CmsFileError(path, reader.line_num, "data after the DOS end-of-file byte (0x1A) "
+                                       f"on line {line}")
+            if any(c.strip() for c in cells):
+                yield line, cells
+            return
+        yield reader.line_num, cells
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line, cells)`` for every row of a .csv, .txt (tab, pipe or comma) or .xlsx file.
 
     ``line`` is the physical line on which the row ends (a quoted cell may span lines), or the
-    spreadsheet row number.
+    spreadsheet row number. Published quirks are accepted: a UTF-8 byte order mark, Windows-1252
+    text, and a DOS end-of-file byte (0x1A) ending the file.
 
     Raises:
         CmsFileError: the file cannot be read.
@@ -118,10 +162,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     try:
         encoding = _text_encoding(path)
         delimiter = _delimiter(path, encoding)
-        with open(path, encoding=encoding, newline="") as handle:
+        with open(path, encoding=encoding, errors="codingkg-latin-1", newline="") as handle:
             reader = csv.reader(handle, delimiter=delimiter, quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL)
-            for cells in reader:
-                yield reader.line_num, cells
+            yield from _rows_to_eof(path, reader)
     except OSError as err:
         raise CmsFileError(path, None, f"cannot read ({err.strerror or err})") from err
     except (csv.Error, UnicodeDecodeError) as err:

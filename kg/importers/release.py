@@ -267,6 +267,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _title(notation: str, entry: _CodeEntry, vocab: CmsVocabulary) -> tuple[str, str]:
+    """An imported code's title and where it comes from (the values of ``ck:titleSource``).
+
+    >>> vocab = CmsVocabulary.default()
+    >>> _title("99213", _CodeEntry("cpt", None, []), vocab)
+    ('CPT code 99213 (descriptor not licensed)', 'NOT_LICENSED')
+    >>> _title("J1100", _CodeEntry("hcpcs", "Dexamethasone inj", []), vocab)
+    ('Dexamethasone inj', 'CMS_SHORT_DESCRIPTOR')
+    """
+    if entry.label:
+        return entry.label, "CMS_SHORT_DESCRIPTOR"
+    if vocab.descriptor_is_public(notation):
+        return f"{entry.scheme.upper()} code {notation} (no descriptor in the source file)", "NOT_PROVIDED"
+    return f"{entry.scheme.upper()} code {notation} (descriptor not licensed)", "NOT_LICENSED"
+
+
 def _write_codes(release: _Release) -> int:
     vocab = release.vocab
     added = 0
@@ -277,11 +293,11 @@ def _write_codes(release: _Release) -> int:
             entry = release.codes[notation]
             if notation in vocab.curated_codes:
                 continue  # the curated title and description stay; the release adds facts only
-            label = entry.label or f"{entry.scheme.upper()} code {notation} (imported; no descriptor shipped)"
+            label, origin = _title(notation, entry, vocab)
             sources = ", ".join(f"src:{s}" for s in entry.sources)
             out.write(f"{entry.scheme}:{notation} a ck:Code ;\n    skos:notation {turtle_string(notation)} ;\n"
                       f"    skos:inScheme scheme:{entry.scheme} ;\n    skos:prefLabel {turtle_string(label)} ;\n"
-                      f"    dcterms:source {sources} .\n")
+                      f"    ck:titleSource {turtle_string(origin)} ;\n    dcterms:source {sources} .\n")
             added += 1
     return added
 

@@ -1,8 +1,8 @@
 """Fixtures for tests that need imported CMS data (importers, diff, and claim checks on imports).
 
-``cms_reference`` finds the real CMS files (``shared/reference/cms`` beside or above the
-checkout). ``write_quarter(directory)`` writes a small quarter of PTP, MUE and add-on files in
-CMS's exact layouts (through :mod:`kg.importers.cms_layouts`, the writers the benchmarks use)
+``cms_reference`` is the folder of the real CMS files the package ships (``ontology/cms``).
+``write_quarter(directory)`` writes a small quarter of PTP, MUE and add-on files in CMS's
+exact layouts (through :mod:`kg.importers.cms_layouts`, the writers the benchmarks use)
 with rows whose expected effect on the graph the tests state independently; ``small_release``
 is that quarter imported, and ``small_graph`` the curated graph plus it.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.baseline import BASELINE_DIR
 from kg.graph import KnowledgeGraph
 from kg.importers.cms_layouts import AocRecord, MueRecord, PtpRecord, write_aoc, write_mue, write_ptp
 from kg.importers.release import import_files
@@ -42,15 +43,6 @@ AOC = [
 ]
 
 
-def find_reference() -> Path:
-    """``shared/reference/cms``, searched for upwards from this file (CI has ``../shared``)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "reference" / "cms"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("shared/reference/cms not found above the checkout")
-
-
 def write_quarter(directory: Path, *, ptp: list[PtpRecord] | None = None, hospital: list[PtpRecord] | None = None,
                   mue: list[MueRecord] | None = None, aoc: list[AocRecord] | None = None,
                   version: str = "v322r0") -> list[Path]:
@@ -69,8 +61,8 @@ def write_quarter(directory: Path, *, ptp: list[PtpRecord] | None = None, hospit
 
 @pytest.fixture(scope="session")
 def cms_reference() -> Path:
-    """The folder of real CMS files."""
-    return find_reference()
+    """The folder of real CMS files (the copies shipped in the package)."""
+    return BASELINE_DIR
 
 
 @pytest.fixture(scope="session")
@@ -97,4 +89,4 @@ def small_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_graph(small_release: Path) -> KnowledgeGraph:
     """The curated graph with the small quarter layered on top."""
-    return KnowledgeGraph.default([small_release])
+    return KnowledgeGraph.default([small_release], baseline=False)

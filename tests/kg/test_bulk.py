@@ -23,7 +23,7 @@ def _facts(kg: KnowledgeGraph, code: str, as_of: date) -> set[tuple]:
 
 
 def test_bulk_files_are_used_and_match_the_generic_parse(small_release: Path, tmp_path: Path) -> None:
-    fast = KnowledgeGraph.default([small_release])
+    fast = KnowledgeGraph.default([small_release], baseline=False)
     assert fast.bulk is not None and len(fast.bulk) == 7
     slow_dir = tmp_path / "generic"
     slow_dir.mkdir()
@@ -32,7 +32,7 @@ def test_bulk_files_are_used_and_match_the_generic_parse(small_release: Path, tm
         if text.startswith(BULK_MARKER):
             text = text.replace(" ; ", " ;\n    ")  # still Turtle, no longer the one-line layout
         (slow_dir / path.name).write_text(text)
-    slow = KnowledgeGraph.default([slow_dir])
+    slow = KnowledgeGraph.default([slow_dir], baseline=False)
     assert slow.bulk is None
     for code in ("96360", "96372", "96368", "J1100"):
         for day in (date(2012, 1, 1), date(2019, 6, 1), date(2026, 8, 1)):
@@ -44,7 +44,7 @@ def test_later_release_overrides_earlier_ptp_rows(tmp_path: Path, quarter_writer
     import_files(quarter_writer(tmp_path / "a")[:1], tmp_path / "ra")
     later = [PtpRecord("96365", "96360", date(2026, 7, 1), None, 0)]
     import_files(quarter_writer(tmp_path / "b", ptp=later, version="v323r0")[:1], tmp_path / "rb")
-    kg = KnowledgeGraph.default([tmp_path / "ra", tmp_path / "rb"])
+    kg = KnowledgeGraph.default([tmp_path / "ra", tmp_path / "rb"], baseline=False)
     out = kg.edges(kg.require_code_iri("96360"), "BUNDLED_INTO", "out", date(2026, 8, 1))
     assert [(kg.node(e.target)["notation"], e.attrs["modifierIndicator"]) for e in out] == [("96365", 0)]
     # codes the later release does not touch keep the earlier release's rows

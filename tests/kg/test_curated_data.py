@@ -1,4 +1,8 @@
-"""The curated drug-administration graph against the domain brief and the real CMS files."""
+"""The curated drug-administration graph against the domain brief and the real CMS files.
+
+The curated layer is checked on its own (``curated``): the embedded CMS baseline below it in
+the default graph is checked in ``test_baseline.py``.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +22,15 @@ DOMAIN_CODES = [
 SCENARIO_DRUGS = ["J1100", "J2405", "J9045", "J9060", "J1439"]
 
 
-def _pprrvu(shared: Path) -> dict[str, dict[str, str]]:
-    with (shared / "reference/cms/PPRRVU2025_Oct.csv").open(newline="", encoding="latin-1") as handle:
+def _pprrvu(cms: Path) -> dict[str, dict[str, str]]:
+    with (cms / "PPRRVU2025_Oct.csv").open(newline="", encoding="latin-1") as handle:
         rows = list(csv.reader(handle))
     header = rows[9]
     return {r[0]: dict(zip(header, r, strict=False)) for r in rows[10:] if r and r[1] == ""}
 
 
-def _addendum_b(shared: Path) -> dict[str, str]:
-    path = shared / "reference/cms/opps-addendum-b-2026-04-reduced.csv"
+def _addendum_b(cms: Path) -> dict[str, str]:
+    path = cms / "opps-addendum-b-2026-04-reduced.csv"
     with path.open(newline="", encoding="latin-1") as handle:
         return {row["HCPCSCode"]: row["StatusIndicator"] for row in csv.DictReader(handle)}
 
@@ -39,14 +43,14 @@ def test_every_code_of_the_brief_is_in_the_graph(kg: KnowledgeGraph, code: str) 
     assert kg.code_sources(code), f"{code} has no source"
 
 
-def test_every_zzz_code_is_an_add_on_with_a_primary(kg: KnowledgeGraph, shared: Path) -> None:
-    pprrvu = _pprrvu(shared)
-    zzz = [c for c in kg.codes() if pprrvu.get(c.code, {}).get("DAYS") == "ZZZ"]
+def test_every_zzz_code_is_an_add_on_with_a_primary(curated: KnowledgeGraph, cms_reference: Path) -> None:
+    pprrvu = _pprrvu(cms_reference)
+    zzz = [c for c in curated.codes() if pprrvu.get(c.code, {}).get("DAYS") == "ZZZ"]
     assert len(zzz) == 12  # the brief's table: every ZZZ code is an add-on
     for code in zzz:
         assert code.is_add_on, code.code
-        contractor = kg.node(code.iri).get("contractorDefinedPrimaries")
-        assert kg.valid_primaries(code.code) or contractor, f"{code.code} has no primary"
+        contractor = curated.node(code.iri).get("contractorDefinedPrimaries")
+        assert curated.valid_primaries(code.code) or contractor, f"{code.code} has no primary"
 
 
 def test_valid_primaries_of_96368_each_with_a_source(kg: KnowledgeGraph) -> None:
@@ -58,11 +62,11 @@ def test_valid_primaries_of_96368_each_with_a_source(kg: KnowledgeGraph) -> None
     assert edges["96360"].sources[0].confidence == "secondary"
 
 
-def test_fee_schedule_indicators_match_the_real_pprrvu_file(kg: KnowledgeGraph, shared: Path) -> None:
-    pprrvu = _pprrvu(shared)
+def test_fee_schedule_indicators_match_the_real_pprrvu_file(curated: KnowledgeGraph, cms_reference: Path) -> None:
+    pprrvu = _pprrvu(cms_reference)
     checked = 0
-    for code in kg.codes():
-        mpfs = [p for p in kg.payment_statuses(code.code) if p.payment_system == "MPFS"]
+    for code in curated.codes():
+        mpfs = [p for p in curated.payment_statuses(code.code) if p.payment_system == "MPFS"]
         if not mpfs:
             continue
         row = pprrvu[code.code]
@@ -74,25 +78,25 @@ def test_fee_schedule_indicators_match_the_real_pprrvu_file(kg: KnowledgeGraph, 
         assert status.indicators["pctc"] == row["IND"], code.code
         assert status.sources[0].file_name == "PPRRVU2025_Oct.csv"
         checked += 1
-    assert checked == sum(1 for c in kg.codes() if c.code in pprrvu)
+    assert checked == sum(1 for c in curated.codes() if c.code in pprrvu)
     assert checked >= len(DOMAIN_CODES)
 
 
-def test_opps_status_indicators_match_the_real_addendum_b(kg: KnowledgeGraph, shared: Path) -> None:
-    addendum = _addendum_b(shared)
+def test_opps_status_indicators_match_the_real_addendum_b(curated: KnowledgeGraph, cms_reference: Path) -> None:
+    addendum = _addendum_b(cms_reference)
     checked = 0
-    for code in kg.codes():
-        for status in kg.payment_statuses(code.code):
+    for code in curated.codes():
+        for status in curated.payment_statuses(code.code):
             if status.payment_system == "OPPS":
                 assert status.status == addendum[code.code], code.code
                 checked += 1
     assert checked >= len(DOMAIN_CODES)
-    opps_96368 = next(p for p in kg.payment_statuses("96368") if p.payment_system == "OPPS")
+    opps_96368 = next(p for p in curated.payment_statuses("96368") if p.payment_system == "OPPS")
     assert (opps_96368.status, opps_96368.packaging, opps_96368.payable) == ("N", "always", "never")
 
 
-def test_no_sentence_of_the_seed_page_is_copied(kg: KnowledgeGraph, shared: Path) -> None:
-    seed = re.sub(r"\s+", " ", (shared / "domain/seed-96368.txt").read_text(encoding="utf-8")).lower()
+def test_no_sentence_of_the_seed_page_is_copied(kg: KnowledgeGraph, test_data: Path) -> None:
+    seed = re.sub(r"\s+", " ", (test_data / "seed-96368.txt").read_text(encoding="utf-8")).lower()
     texts = [t for c in kg.codes() for t in (c.title, c.description or "")]
     texts += [g.text for c in kg.codes() for g in kg.guidance(c.code)]
     texts += [r.note for c in kg.codes() for r in kg.relationships(c.code) if r.note]

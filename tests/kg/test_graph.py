@@ -115,6 +115,6 @@ def test_registries(kg: KnowledgeGraph) -> None:
     assert kg.modifier("ZZ") is None
     assert {m.code for m in kg.modifiers()} >= {"25", "50", "51", "53", "59", "XE", "XP", "XS", "XU"}
     release = kg.release()
-    assert release.layers == ("curated",)
+    assert release.layers == ("cms-baseline", "curated")
     assert any(s.file_name == "PPRRVU2025_Oct.csv" for s in release.sources)
     assert release.triples > 2000

@@ -27,7 +27,7 @@ from server.settings import ServerSettings
 options = json.loads(sys.argv[1])
 for name, value in options["module"].items():
     setattr(serving, name, value)
-settings = ServerSettings(use_cache=False, **options["settings"])
+settings = ServerSettings(use_cache=True, **options["settings"])
 sys.exit(serving.serve(settings, port=options["port"], workers=options["workers"]))
 """
 
@@ -76,7 +76,8 @@ def serving(tmp_path: Path, workers: int = 1, port: int | None = None, module: d
     port = port or free_port()
     options = {"port": port, "workers": workers, "settings": settings, "module": module or {}}
     log_path = tmp_path / f"server-{port}.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # One snapshot for every server of the session: the first start compiles it, the others read it.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CODINGKG_CACHE_DIR": str(tmp_path.parent / "serving-cache")}
     with log_path.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-c", _SCRIPT, json.dumps(options)], cwd=REPOSITORY, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)

@@ -42,7 +42,7 @@ def diff_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     q2 = _quarter(root, "v321r0", [bundled], [MueRecord("96368", 1, 2)], "2026q2")
     q3 = _quarter(root, "v322r0", [bundled, PtpRecord("96365", "96372", date(2026, 7, 1), None, 0)],
                   [MueRecord("96368", 2, 2)], "2026q3")
-    return create_app(ServerSettings(), kg=KnowledgeGraph.default([q2, q3]))
+    return create_app(ServerSettings(), kg=KnowledgeGraph.default([q2, q3], baseline=False))
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ CMS files the curated data cites, not from the engine's output.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -152,7 +154,8 @@ async def test_add_ons_of_a_primary(client: httpx.AsyncClient) -> None:
 async def test_release(client: httpx.AsyncClient) -> None:
     query = "{ release { version builtAt layers triples nodes edges sources { title quarter confidence } } }"
     data = (await data_of(client, query))["release"]
-    assert data["layers"] == ["curated"] and data["version"].endswith("+curated")
+    assert data["layers"] == ["cms-baseline", "curated"]
+    assert re.fullmatch(r"[0-9a-f]{16}", data["version"])  # a digest of the data
     assert data["builtAt"][:4].isdigit() and data["triples"] > 0 and data["nodes"] > 0 and data["edges"] > 0
     quarters = {s["quarter"] for s in data["sources"]}
     assert {"2025-Q4", "2026-Q2"} <= quarters
@@ -186,7 +189,7 @@ async def test_as_of_on_an_imported_release(kg: KnowledgeGraph, release_dir) -> 
     assert data["in2019"] == []
     assert [c["code"] for c in data["card"]["validPrimaries"]] == ["96365", "96374"]
     assert sorted(r["end"] or "" for r in data["card"]["relationships"]) == ["", "2024-01-01"]
-    assert data["release"]["layers"] == ["curated", "addon-2023q4"]
+    assert data["release"]["layers"] == ["cms-baseline", "curated", "addon-2023q4"]
     assert "2023-Q4" in {s["quarter"] for s in data["release"]["sources"]}
 
 

@@ -68,7 +68,7 @@ def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
             assert data["modifier"] == {"code": "59"} and len(data["modifiers"]) >= 10
             assert {p["id"] for p in data["payers"]} == {"commercial", "medicaid", "medicare"}
             assert [r["kind"] for r in data["path"]] == ["ADD_ON_OF", "ADD_ON_OF"]
-            assert data["release"]["layers"] == ["curated", release_dir.name]
+            assert data["release"]["layers"] == ["cms-baseline", "curated", release_dir.name]
 
             got = client.get("/graphql", params={"query": '{ code(code: "96368") { code } }'},
                              headers={"origin": "https://app.example"})
@@ -122,6 +122,8 @@ def test_workers_share_one_loaded_graph_and_stop_together(tmp_path: Path) -> Non
 
     try:
         _wait(healthy, "/healthz")
+        # It says where it serves (a container's log is where a user looks first).
+        assert f"serving http://127.0.0.1:{port}/graphql" in Path(log.name).read_text()
         workers = _children(process.pid)
         assert len(workers) == 2  # forked from the parent that loaded the graph
         answered = {httpx.get(f"{base}/healthz", timeout=5.0).json()["pid"] for _ in range(40)}

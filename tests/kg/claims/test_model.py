@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
 
-from kg.claims import Claim, ClaimInputError, ClaimLine, check_claim, check_to_dict, claim_from_dict
+from kg.claims import Claim, ClaimInputError, ClaimLine, claim_from_dict
 
 
 def test_claim_from_dict_reads_the_graphql_shape():
@@ -50,12 +49,3 @@ def test_numeric_place_of_service_is_read_as_its_two_digit_code():
     assert claim_from_dict({"claimType": "PROFESSIONAL", "placeOfService": 11, "lines": [{"code": "1"}]}).place_of_service == "11"
 
 
-def test_check_accepts_the_json_shape_directly_and_serialises_camel_case(kg):
-    result = check_claim(kg, {"claimType": "PROFESSIONAL", "placeOfService": "11", "dateOfService": "2026-06-01",
-                              "lines": [{"code": "96368"}]})
-    out = json.loads(json.dumps(check_to_dict(result)))
-    assert out["valid"] is False
-    finding = out["findings"][0]
-    assert set(finding) == {"rule", "severity", "message", "codes", "line", "sources", "path"}
-    assert finding["path"][0]["kind"] == "ADD_ON_OF" and "modifierIndicator" in finding["path"][0]
-    assert finding["sources"][0]["confidence"] in {"cms-file", "cpt-guideline", "secondary"}

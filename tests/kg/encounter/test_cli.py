@@ -44,9 +44,10 @@ def test_record_problems_are_findings_in_the_output(tmp_path, capsys):
 
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "is not valid JSON"),
-    (json.dumps({**SCENARIO_1, "perspective": "NURSE"}), "invalid encounter: perspective"),
+    (json.dumps({**SCENARIO_1, "perspective": "NURSE"}), "invalid encounter: Variable '$encounter' has invalid value at "
+     ".perspective: Value 'NURSE'"),
     (json.dumps({"perspective": "FACILITY", "administrations": [
-        {**SCENARIO_1["administrations"][0], "category": "CHEMO"}]}), "category: 'CHEMO' is not one of"),
+        {**SCENARIO_1["administrations"][0], "category": "CHEMO"}]}), "administrations[0].category: Value 'CHEMO'"),
 ])
 def test_bad_input_exits_2_with_a_message(tmp_path, capsys, content, message):
     path = tmp_path / "encounter.json"

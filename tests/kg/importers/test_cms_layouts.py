@@ -30,7 +30,7 @@ def test_generated_quarter_imports_whole(tmp_path: Path) -> None:
     for f in manifest.files:
         rows[f.format] += f.rows
     assert rows == {"ncci-ptp": generated.ptp_rows, "ncci-mue": generated.mue_rows, "cms-aoc": generated.aoc_rows}
-    kg = KnowledgeGraph.default([tmp_path / "release"])
+    kg = KnowledgeGraph.default([tmp_path / "release"], baseline=False)
     assert kg.bulk is not None and len(kg.bulk) == generated.ptp_rows
     retired = sum(f.retired for f in manifest.files if f.format == "ncci-ptp")
     assert 0 < retired < generated.ptp_rows

@@ -37,7 +37,7 @@ def test_official_addendum_b(tmp_path: Path, preamble: int) -> None:
             ["J9999", "Synthetic drug code", "K", "9999", "", "$5.00", "", "", "", "", "", "", "*"]]
     path = _official(tmp_path / "2026_January_Web_Addendum_B.csv", rows, preamble)
     import_files([path], tmp_path / "r")
-    kg = KnowledgeGraph.default([tmp_path / "r"])
+    kg = KnowledgeGraph.default([tmp_path / "r"], baseline=False)
     [paid] = [p for p in kg.payment_statuses("96365") if p.payment_system == "OPPS"]
     assert (paid.status, paid.payment_rate, paid.effective) == ("S", 1217.31, date(2026, 1, 1))
     [packaged] = [p for p in kg.payment_statuses("96368") if p.payment_system == "OPPS"]
@@ -67,7 +67,7 @@ def test_pprrvu_with_an_inserted_column(cms_reference: Path, tmp_path: Path) -> 
     with open(path, "w", encoding="latin-1", newline="") as out:
         csv.writer(out, lineterminator="\r\n").writerows(shifted)
     import_files([path], tmp_path / "r")
-    kg = KnowledgeGraph.default([tmp_path / "r"])
+    kg = KnowledgeGraph.default([tmp_path / "r"], baseline=False)
     [status] = [p for p in kg.payment_statuses("27130") if p.payment_system == "MPFS"]
     original = next(r for r in lines[10:] if r and r[0] == "27130" and not r[1])
     assert status.indicators == {"globalDays": original[14], "multipleProcedure": original[18],

@@ -61,7 +61,7 @@ def test_drifting_aoc_headers_and_xlsx(tmp_path: Path) -> None:
     xlsx = write_aoc(tmp_path / "AOC_V2026Q2-MCR.xlsx", rows)
     for source, out in ((txt, "a"), (xlsx, "b")):
         import_files([source], tmp_path / out)
-        kg = KnowledgeGraph.default([tmp_path / out])
+        kg = KnowledgeGraph.default([tmp_path / out], baseline=False)
         [edge] = kg.add_on_edges("96368", as_of=date(2017, 1, 1))
         assert (edge.to_code.code, edge.end) == ("96365", date(2018, 1, 1))
         assert kg.valid_primaries("96368") == []
@@ -72,7 +72,7 @@ def test_mue_xlsx(tmp_path: Path) -> None:
     path = write_mue(tmp_path / "MCR_MUE_PractitionerServices_Eff_04-01-2026.xlsx", "practitioner",
                      [MueRecord("96368", 3, 1, "Clinical: Data")])
     import_files([path], tmp_path / "r")
-    mue = KnowledgeGraph.default([tmp_path / "r"]).mue("96368")
+    mue = KnowledgeGraph.default([tmp_path / "r"], baseline=False).mue("96368")
     assert mue is not None and (mue.max_units, mue.adjudication, mue.per_date_of_service) == (3, "LINE", False)
     assert mue.effective == date(2026, 4, 1)
 

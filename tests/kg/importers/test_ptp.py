@@ -73,9 +73,10 @@ def test_every_edge_cites_its_cms_file(small_graph: KnowledgeGraph) -> None:
 def test_codes_new_to_the_graph_become_code_nodes_without_descriptors(small_graph: KnowledgeGraph) -> None:
     code = small_graph.code("12345")
     assert code is not None and code.system == "CPT"
-    assert code.title == "CPT code 12345 (imported; no descriptor shipped)"
+    assert (code.title, code.title_source) == ("CPT code 12345 (descriptor not licensed)", "NOT_LICENSED")
     # a curated code keeps its own title
-    assert small_graph.code("J1100").title != "HCPCS code J1100 (imported; no descriptor shipped)"
+    j1100 = small_graph.code("J1100")
+    assert j1100.title_source == "CURATED" and "(" not in j1100.title
 
 
 def test_xlsx_part_gives_the_same_edges_as_txt(tmp_path: Path) -> None:
@@ -87,7 +88,7 @@ def test_xlsx_part_gives_the_same_edges_as_txt(tmp_path: Path) -> None:
     import_files([xlsx], tmp_path / "b")
 
     def facts(release: Path) -> list[tuple]:
-        kg = KnowledgeGraph.default([release])
+        kg = KnowledgeGraph.default([release], baseline=False)
         found = []
         for a, b, kind in (("96360", "96413", "BUNDLED_INTO"), ("96368", "96367", "MUTUALLY_EXCLUSIVE_WITH")):
             for e in _between(kg, a, b, kind, date(2020, 1, 1)):

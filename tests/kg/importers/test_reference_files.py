@@ -24,7 +24,7 @@ def reference_release(cms_reference: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def reference_graph(reference_release: Path) -> KnowledgeGraph:
-    return KnowledgeGraph.default([reference_release])
+    return KnowledgeGraph.default([reference_release], baseline=False)
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +83,12 @@ def test_indicators_drive_modifier_rules(reference_graph: KnowledgeGraph) -> Non
 
 
 def test_titles_never_copy_licensed_descriptors(reference_graph: KnowledgeGraph) -> None:
-    assert reference_graph.code("27130").title == "CPT code 27130 (imported; no descriptor shipped)"
-    assert reference_graph.code("D0120").title == "HCPCS code D0120 (imported; no descriptor shipped)"
+    assert reference_graph.code("27130").title == "CPT code 27130 (descriptor not licensed)"
+    assert reference_graph.code("D0120").title == "HCPCS code D0120 (descriptor not licensed)"  # CDT text
+    assert reference_graph.code("D0120").title_source == "NOT_LICENSED"
     assert reference_graph.code("A2001").title == "Innovamatrix ac, per sq cm"
-    assert reference_graph.code("96368").title == KnowledgeGraph.default().code("96368").title
+    assert reference_graph.code("A2001").title_source == "CMS_SHORT_DESCRIPTOR"
+    assert reference_graph.code("96368").title == KnowledgeGraph.default(baseline=False).code("96368").title
 
 
 def test_96368_is_packaged_under_opps(reference_graph: KnowledgeGraph) -> None:

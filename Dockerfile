@@ -1,0 +1,32 @@
+# codingkg GraphQL API. Build and run (see README.md, "Deploying"):
+#   docker build -t codingkg .
+#   docker run --rm -p 8000:8000 codingkg
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    CODINGKG_CACHE_DIR=/var/cache/codingkg \
+    CODINGKG_HOST=0.0.0.0 \
+    CODINGKG_PORT=8000
+
+RUN useradd --create-home --uid 10001 codingkg \
+    && mkdir -p /var/cache/codingkg \
+    && chown codingkg /var/cache/codingkg
+
+WORKDIR /app
+COPY pyproject.toml README.md LICENSE CHANGELOG.md ./
+COPY kg ./kg
+COPY server ./server
+COPY ontology ./ontology
+RUN pip install --no-cache-dir .
+
+USER codingkg
+# Import the embedded CMS baseline and compile the graph snapshot now, so a container starts
+# from the snapshot instead of parsing RDF.
+RUN codingkg build
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('CODINGKG_PORT', '8000'), timeout=4)"]
+CMD ["codingkg", "serve"]

@@ -1,0 +1,152 @@
+"""The embedded CMS baseline: the public CMS files shipped in ``ontology/cms/``, imported on first use.
+
+The package carries the real physician fee schedule relative value file and OPPS Addendum B
+(``ontology/cms/``, their sha256 in ``SHA256SUMS``). On first use they are checked against
+those sums and imported by the project's own importers (:func:`kg.importers.release.import_files`)
+into a release directory in the cache (``$CODINGKG_CACHE_DIR``, else ``~/.cache/codingkg``),
+keyed by the files' sums and the importer and ontology sources, so a new engine re-imports.
+The release is the lowest layer of the default graph: curated facts and any ``--data``
+releases are stated above it and win for what they cover.
+
+A cache directory that cannot be written only costs time: the import then goes to a temporary
+directory removed when the process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from kg.load import GraphLoadError, rdf_files
+
+__all__ = ["BASELINE_DIR", "BASELINE_NAME", "BaselineError", "baseline_files", "baseline_inputs", "baseline_release"]
+
+log = logging.getLogger(__name__)
+
+#: Where the shipped CMS files and their ``SHA256SUMS`` live.
+BASELINE_DIR = Path(__file__).resolve().parents[1] / "ontology" / "cms"
+#: The release (and layer) name of the imported baseline.
+BASELINE_NAME = "cms-baseline"
+_SUMS = "SHA256SUMS"
+
+
+class BaselineError(GraphLoadError):
+    """The shipped CMS files are missing, altered, or do not import."""
+
+
+def _sums() -> dict[str, str]:
+    path = BASELINE_DIR / _SUMS
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise BaselineError(f"{path}: cannot read ({err.strerror or err})") from err
+    sums = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            raise BaselineError(f"{path}:{number}: expected '<sha256>  <file name>'")
+        sums[name.strip()] = digest
+    return sums
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def baseline_inputs() -> list[Path]:
+    """The shipped CMS files, each checked against its recorded sha256.
+
+    >>> sorted(p.name for p in baseline_inputs())
+    ['PPRRVU2025_Oct.csv', 'opps-addendum-b-2026-04-reduced.csv']
+
+    Raises:
+        BaselineError: a file is missing or its content is not the one recorded.
+    """
+    paths = []
+    for name, expected in _sums().items():
+        path = BASELINE_DIR / name
+        try:
+            actual = _sha256(path)
+        except OSError as err:
+            raise BaselineError(f"{path}: cannot read ({err.strerror or err})") from err
+        if actual != expected:
+            raise BaselineError(f"{path}: sha256 {actual} differs from the one recorded in {_SUMS} ({expected})")
+        paths.append(path)
+    return paths
+
+
+def _key() -> str:
+    """A digest of what the imported release depends on: the files' sums, importers and ontology."""
+    from kg import __version__
+    from ontology import default_files
+
+    digest = hashlib.sha256(__version__.encode())
+    digest.update((BASELINE_DIR / _SUMS).read_bytes())
+    importers = sorted((Path(__file__).parent / "importers").glob("*.py"))
+    for path in [*importers, *default_files()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _import(inputs: list[Path], out: Path) -> None:
+    from kg.importers.base import CmsFileError
+    from kg.importers.release import import_files
+
+    try:
+        import_files(inputs, out, release=BASELINE_NAME)
+    except CmsFileError as err:
+        raise BaselineError(f"the embedded CMS baseline does not import: {err}") from err
+
+
+_memo: dict[str, Path] = {}
+
+
+def baseline_release() -> Path:
+    """The directory of the imported baseline release, importing it when the cache lacks it.
+
+    Returns:
+        A release directory named ``cms-baseline``.
+
+    Raises:
+        BaselineError: the shipped files are missing, altered or do not import.
+    """
+    from kg.importers.release import MANIFEST
+    from kg.snapshot import cache_dir
+
+    inputs = baseline_inputs()
+    key = _key()
+    known = _memo.get(key)
+    if known is not None and (known / MANIFEST).is_file():
+        return known
+    target = cache_dir() / f"baseline-{key}" / BASELINE_NAME
+    if not (target / MANIFEST).is_file():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _import(inputs, target)
+        except OSError as err:
+            log.warning("cannot write the imported baseline to %s (%s); importing to a temporary directory", target, err)
+            scratch = Path(tempfile.mkdtemp(prefix="codingkg-baseline-"))
+            atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+            target = scratch / BASELINE_NAME
+            _import(inputs, target)
+    _memo[key] = target
+    return target
+
+
+def baseline_files() -> list[Path]:
+    """The RDF files of the imported baseline release (see :func:`baseline_release`).
+
+    >>> sorted(p.name for p in baseline_files())[:2]
+    ['codes.ttl', 'opps-addendum-b-2026-04-reduced-csv.ttl']
+    """
+    return rdf_files(baseline_release())
