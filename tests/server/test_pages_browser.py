@@ -43,7 +43,9 @@ def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not (match := re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())):
+        # `serve` announces its URL once the socket is bound; requests are answered after startup.
+        while not ((match := re.search(r"serving (http://127\.0\.0\.1:\d+)/graphql", log_path.read_text()))
+                   and "Application startup complete" in log_path.read_text()):
             assert process.poll() is None, f"server exited: {log_path.read_text()}"
             assert time.monotonic() < deadline, f"server not up within {START_TIMEOUT_S}s: {log_path.read_text()}"
             time.sleep(0.1)
