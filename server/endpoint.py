@@ -184,11 +184,13 @@ class GraphQLEndpoint:
             # shield: a timeout must not cancel the thread's future (it cannot stop a thread);
             # the deadline in the context makes the thread stop at its next resolver instead.
             await asyncio.wait_for(asyncio.shield(future), timeout=self.seconds + 0.5)
+            status, body, headers = outcome.status, outcome.body, outcome.headers
         except TimeoutError:
-            outcome.status, outcome.body = 200, _error_body(deadline_message(self.seconds), outcome.extensions)
+            # Answered from here: the thread may still write to `outcome` until it stops.
+            status, body, headers = 200, _error_body(deadline_message(self.seconds), dict(outcome.extensions)), None
         request.state.graphql_operation = outcome.operation
         request.state.graphql_cost = outcome.cost
-        return Response(outcome.body, status_code=outcome.status, media_type="application/json", headers=outcome.headers)
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     def _finished(self, _: Any) -> None:
         self.running -= 1
