@@ -18,8 +18,13 @@ __all__ = ["build_parser", "main"]
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from kg.validate import default_data_files, validate_files
+    from kg.verify import ReleaseError
 
-    report = validate_files(default_data_files(args.data))
+    try:
+        files = default_data_files(args.data)
+    except ReleaseError as err:
+        raise _UsageError(str(err)) from None
+    report = validate_files(files)
     for violation in report.violations:
         print(violation, file=sys.stderr)
     if report.conforms:
@@ -49,9 +54,12 @@ def _graph(data_dirs: Sequence[Path]) -> Any:
     """The embedded graph plus release directories, from the snapshot cache when it matches."""
     from kg.graph import KnowledgeGraph
     from kg.load import GraphLoadError
+    from kg.verify import ReleaseError
 
     try:
         return KnowledgeGraph.default(data_dirs, use_cache=True)
+    except ReleaseError as err:
+        raise _UsageError(str(err)) from None
     except GraphLoadError as err:
         raise _UsageError(f"cannot load the graph: {err}") from None
 
@@ -73,12 +81,16 @@ def _cmd_code(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from kg.verify import ReleaseError
     from server.serve import serve
     from server.settings import ServerSettings
 
     settings = ServerSettings(data_dirs=tuple(args.data), cors_origins=tuple(args.cors_origin),
                               introspection=not args.no_introspection, graphiql=not args.no_graphiql)
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    try:
+        serve(settings, host=args.host, port=args.port, workers=args.workers)
+    except ReleaseError as err:  # raised while loading, before the port is bound
+        raise _UsageError(str(err)) from None
     return 0
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any
 import networkx as nx
 
 from kg.bulk import BulkEdges
-from kg.load import LoadResult, rdf_files
+from kg.load import LoadResult
 from kg.model import (
     Code,
     Edge,
@@ -102,7 +102,8 @@ class KnowledgeGraph:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_layers(
-        cls, layers: Sequence[Sequence[Path]], layer_names: Sequence[str] | None = None, use_cache: bool = False
+        cls, layers: Sequence[Sequence[Path]], layer_names: Sequence[str] | None = None, use_cache: bool = False,
+        digests: Mapping[Path, str] | None = None,
     ) -> KnowledgeGraph:
         """Load layered RDF files (layer 0 curated, later layers override).
 
@@ -110,23 +111,39 @@ class KnowledgeGraph:
             layers: lists of RDF files, curated first.
             layer_names: a name per layer, shown in :meth:`release`.
             use_cache: read and write a compiled snapshot (see :mod:`kg.snapshot`).
+            digests: verified sha256 of input files, reused for the snapshot key.
         """
         names = layer_names or ["curated", *(f"layer-{i}" for i in range(1, len(layers)))]
-        return cls(cached_load(layers, use_cache=use_cache), names)
+        return cls(cached_load(layers, use_cache=use_cache, digests=digests), names)
 
     @classmethod
     def default(cls, data_dirs: Sequence[Path] = (), use_cache: bool = False) -> KnowledgeGraph:
         """The embedded graph, plus imported release directories in the order given.
 
+        Each directory is checked against its manifest first (:func:`kg.verify.verify_release`),
+        so a truncated, edited or unsealed release is refused rather than served smaller.
+
         Args:
-            data_dirs: directories of RDF files (e.g. written by ``codingkg import``).
+            data_dirs: release directories (written by ``codingkg import``).
             use_cache: read and write a compiled snapshot (the server does).
+
+        Raises:
+            ReleaseError: a directory is missing, empty, or does not match its manifest.
+            GraphLoadError: an RDF file cannot be parsed.
+
+        >>> KnowledgeGraph.default([Path("/nonexistent")])
+        Traceback (most recent call last):
+        ...
+        kg.verify.ReleaseError: /nonexistent: no such release directory
         """
+        from kg.verify import verify_releases
         from ontology import default_files
 
-        layers = [default_files(), *(rdf_files(Path(d)) for d in data_dirs)]
+        releases = verify_releases(data_dirs)
+        layers = [default_files(), *(r.rdf_files() for r in releases)]
         names = ["curated", *(Path(d).name for d in data_dirs)]
-        kg = cls.from_layers(layers, names, use_cache=use_cache)
+        digests = {path: sha for r in releases for path, sha in r.digests().items()}
+        kg = cls.from_layers(layers, names, use_cache=use_cache, digests=digests)
         kg.data_dirs = tuple(Path(d) for d in data_dirs)
         return kg
 

@@ -15,8 +15,6 @@ import rdflib
 from pyshacl import validate as shacl_validate
 from rdflib.namespace import SH
 
-from kg.load import rdf_files
-
 __all__ = ["ValidationReport", "Violation", "default_data_files", "validate_files"]
 
 
@@ -43,10 +41,15 @@ class ValidationReport:
 
 
 def default_data_files(data_dirs: Sequence[Path] = ()) -> list[Path]:
-    """The embedded files plus every RDF file of the given release directories."""
+    """The embedded files plus every RDF file of the given release directories, each verified first.
+
+    Raises:
+        ReleaseError: a directory is missing, empty, or does not match its manifest.
+    """
+    from kg.verify import verify_releases
     from ontology import default_files
 
-    return [*default_files(), *(p for d in data_dirs for p in rdf_files(Path(d)))]
+    return [*default_files(), *(p for r in verify_releases(data_dirs) for p in r.rdf_files())]
 
 
 def validate_files(files: Sequence[Path]) -> ValidationReport:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,16 @@ def kg() -> KnowledgeGraph:
 def shared() -> Path:
     """The shared reference folder (domain brief, CMS files)."""
     return find_shared()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshot_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A snapshot secret for this test run, so tests never touch the real installation's key."""
+    path = tmp_path_factory.mktemp("snapshot-key") / "snapshot.key"
+    previous = os.environ.get("CODINGKG_SNAPSHOT_KEY")
+    os.environ["CODINGKG_SNAPSHOT_KEY"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("CODINGKG_SNAPSHOT_KEY", None)
+    else:
+        os.environ["CODINGKG_SNAPSHOT_KEY"] = previous

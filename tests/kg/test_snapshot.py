@@ -16,7 +16,7 @@ def test_snapshot_is_written_reused_and_invalidated(tmp_path: Path, monkeypatch:
     extra.write_text("", encoding="utf-8")
     layers = [default_files(), [extra]]
     first = snapshot.cached_load(layers)
-    files = list((tmp_path / "cache").glob("graph-*.pickle"))
+    files = list((tmp_path / "cache").glob("graph-*.snap"))
     assert len(files) == 1
 
     calls: list[object] = []
