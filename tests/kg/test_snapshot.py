@@ -36,7 +36,7 @@ class _Counting:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, layers):  # noqa: ANN001, ANN204
+    def __call__(self, layers):
         self.calls += 1
         return load_graph(layers)
 
@@ -84,7 +84,7 @@ def test_planted_pickle_does_not_execute(cache: Path, layers, tmp_path: Path, pa
     marker = tmp_path / "pwned"
 
     class Payload:
-        def __reduce__(self):  # noqa: ANN204
+        def __reduce__(self):
             return (Path.write_text, (marker, "ran"))
 
     body = pickle.dumps(Payload())
@@ -122,7 +122,7 @@ def test_any_read_failure_rebuilds(cache: Path, layers, parses: _Counting, monke
     snapshot.cached_load(layers)
     target = _only_snapshot(cache)
 
-    def broken(_handle):  # noqa: ANN001, ANN202
+    def broken(_handle):
         raise RecursionError("an error type nobody lists")
 
     monkeypatch.setattr(snapshot.pickle, "load", broken)
