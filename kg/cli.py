@@ -88,7 +88,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(data_dirs=tuple(args.data), cors_origins=tuple(args.cors_origin),
                               introspection=not args.no_introspection, graphiql=not args.no_graphiql)
     try:
-        serve(settings, host=args.host, port=args.port, workers=args.workers)
+        serve(settings, host=args.host, port=args.port, workers=args.workers, log_format=args.log_format)
     except ReleaseError as err:  # raised while loading, before the port is bound
         raise _UsageError(str(err)) from None
     return 0
@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a browser origin allowed to call the API, or * (repeatable)")
     serve.add_argument("--no-introspection", action="store_true", help="reject __schema/__type queries")
     serve.add_argument("--no-graphiql", action="store_true", help="do not serve the GraphiQL playground")
+    serve.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="log lines as text (default) or JSON objects with a request id")
     serve.set_defaults(func=_cmd_serve)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")

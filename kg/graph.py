@@ -12,6 +12,7 @@ Every method that reads facts which change over time takes ``as_of`` (a ``dateti
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -89,6 +90,9 @@ class KnowledgeGraph:
         self.layer_names = tuple(layer_names)
         #: Release directories layered over the curated data (set by :meth:`default`).
         self.data_dirs: tuple[Path, ...] = ()
+        #: Digest of the verified release manifests (set by :meth:`default`): part of the version,
+        #: so a release re-imported under the same name is a different version.
+        self.data_digest: str | None = None
         self.built_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._codes: dict[str, str] = {}
         self._of_type: dict[str, list[str]] = defaultdict(list)
@@ -145,6 +149,8 @@ class KnowledgeGraph:
         digests = {path: sha for r in releases for path, sha in r.digests().items()}
         kg = cls.from_layers(layers, names, use_cache=use_cache, digests=digests)
         kg.data_dirs = tuple(Path(d) for d in data_dirs)
+        if releases:
+            kg.data_digest = hashlib.sha256("".join(r.digest for r in releases).encode()).hexdigest()
         return kg
 
     def release_dir(self, name: str) -> Path | None:
@@ -778,11 +784,18 @@ class KnowledgeGraph:
         return sorted(found, key=lambda p: p.id)
 
     def release(self) -> Release:
-        """What the graph was built from."""
+        """What the graph was built from: the version names the layers and, with releases, their content.
+
+        >>> KnowledgeGraph.default().release().version.endswith("+curated")
+        True
+        """
         from kg import __version__
 
         sources = self.sources_of(self._of_type.get(CK.Source, ()))
-        return Release(version=f"{__version__}+{'+'.join(self.layer_names)}", built_at=self.built_at,
+        version = f"{__version__}+{'+'.join(self.layer_names)}"
+        if self.data_digest:
+            version += f".sha-{self.data_digest[:12]}"
+        return Release(version=version, built_at=self.built_at,
                        layers=self.layer_names, sources=sources, triples=self.triples,
                        nodes=self.graph.number_of_nodes(),
                        edges=self.graph.number_of_edges() + (len(self.bulk) if self.bulk is not None else 0))

@@ -6,6 +6,13 @@ serves the same graph from pages it shares with the parent (copy-on-write), so m
 close to one graph's whatever N. The parent supervises: it restarts a worker that dies and
 stops them all on SIGINT/SIGTERM. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
+
+SIGHUP reloads the releases without a restart. One process reloads in place (a thread builds
+and verifies the new graph aside, then swaps it in: :class:`server.reload.ServedGraph`). With
+forked workers the parent builds the new app aside, forks a fresh set of workers from it and
+stops the old ones gracefully, so in-flight requests finish on the old graph and memory stays
+shared; a release that fails to verify or load is refused and the old workers keep serving.
+``POST /admin/reload`` in a worker asks the parent for the same by signalling it.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -26,7 +35,7 @@ from kg.snapshot import cached_load
 from server.app import create_app
 from server.settings import ServerSettings
 
-__all__ = ["FACTORY", "log_config", "serve"]
+__all__ = ["FACTORY", "LOG_FORMATS", "log_config", "serve"]
 
 log = logging.getLogger(__name__)
 #: Restarts of crashed workers allowed per minute before the supervisor gives up.
@@ -34,6 +43,8 @@ MAX_RESTARTS_PER_MINUTE = 10
 
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
+#: Accepted values of ``--log-format``.
+LOG_FORMATS = ("text", "json")
 
 
 def _compile_snapshot(settings: ServerSettings) -> None:
@@ -44,15 +55,25 @@ def _compile_snapshot(settings: ServerSettings) -> None:
     cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
 
 
-def log_config() -> dict[str, Any]:
+def log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration, plus strawberry's and this package's loggers.
 
     Internal GraphQL errors are logged (with traceback) by the ``strawberry.execution`` logger
     before they are masked; this routes them to the same handler as uvicorn's own messages.
+
+    Args:
+        log_format: ``text`` (uvicorn's lines) or ``json`` (one object per line with the
+            request id, see :class:`server.observability.JsonFormatter`).
     """
     config = copy.deepcopy(LOGGING_CONFIG)
-    for name in ("strawberry", "server"):
+    for name in ("strawberry", "server", "kg"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    if log_format == "json":
+        config["formatters"]["json"] = {"()": "server.observability.JsonFormatter"}
+        config.setdefault("filters", {})["request_id"] = {"()": "server.observability.RequestIdFilter"}
+        for handler in config["handlers"].values():
+            handler["formatter"] = "json"
+            handler["filters"] = ["request_id"]
     return config
 
 
@@ -64,6 +85,7 @@ def serve(
     log_level: str = "info",
     access_log: bool = True,
     app: Any = None,
+    log_format: str = "text",
 ) -> None:
     """Serve the GraphQL API until interrupted.
 
@@ -77,23 +99,35 @@ def serve(
         access_log: log one line per request.
         app: an ASGI app to serve instead of the one built from ``settings`` (one process only;
             the benchmark serves a trivial schema this way to compare like with like).
+        log_format: ``text`` or ``json`` (JSON lines with a request id, one access line per
+            request from the app instead of uvicorn's).
 
     Raises:
-        ValueError: ``workers`` is below 1, or above 1 with an ``app``.
+        ValueError: ``workers`` is below 1, or above 1 with an ``app``, or an unknown log format.
+        ReleaseError: a release directory is missing, empty or does not match its manifest.
     """
     settings = settings or ServerSettings()
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (got {workers})")
     if app is not None and workers > 1:
         raise ValueError("an explicit app can only be served by one process")
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "log_config": log_config()}
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
+    json_logs = log_format == "json"
+    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log and not json_logs,
+               "log_config": log_config(log_format)}
+
+    def build() -> Any:
+        return create_app(settings, json_access_log=json_logs and access_log)
+
     if workers == 1:
-        app = app if app is not None else create_app(settings)
+        app = app if app is not None else build()
+        _reload_in_place_on_sighup(app)
         _freeze_loaded_objects()
         uvicorn.run(app, **options)
         return
     if hasattr(os, "fork"):
-        _serve_forked(create_app(settings), workers, options)
+        _serve_forked(build(), workers, options, rebuild=build)
         return
     if settings.use_cache:
         _compile_snapshot(settings)
@@ -126,13 +160,36 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _reload_in_place_on_sighup(app: Any) -> None:
+    """One process: SIGHUP reloads in a thread (the event loop keeps serving the old graph meanwhile)."""
+    served = getattr(getattr(app, "state", None), "served", None)
+    if served is None or not hasattr(signal, "SIGHUP"):
+        return
+
+    def on_sighup(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=served.reload, name="codingkg-reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _ask_parent_to_reload(app: Any, parent: int) -> None:
+    """In a forked worker: the admin endpoint signals the supervisor, which swaps every worker."""
+    state = getattr(app, "state", None)
+    if state is not None and hasattr(state, "served"):
+        state.reload_hook = lambda: os.kill(parent, signal.SIGHUP)
+
+
 def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     # In the worker: default signal handling (uvicorn installs its own), serve until told to stop.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # reloads are the parent's job
+    _ask_parent_to_reload(app, parent)
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
     try:
         uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
@@ -140,11 +197,71 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
         os._exit(0)
 
 
-def _serve_forked(app: Any, workers: int, options: dict[str, Any]) -> None:
+class _Generation:
+    """The app new workers are forked from, and the workers of older apps being retired."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.retired: set[int] = set()
+        self.reloading = False
+        self.pending = False
+
+
+def _refork_on_sighup(generation: _Generation, children: set[int], workers: int, sock: socket.socket,
+                      options: dict[str, Any], rebuild: Callable[[], Any]) -> None:
+    """Forked workers: SIGHUP builds a new app aside, forks new workers from it, retires the old."""
+    from server import metrics
+
+    def reload_workers() -> None:
+        try:
+            fresh = rebuild()
+        except Exception as err:  # any failure refuses the release; the old workers keep serving
+            log.error("reload refused, workers keep serving %s: %s", generation.app.state.served.version,
+                      " ".join(str(err).split()) or type(err).__name__)
+            metrics.record_reload("refused")
+            return
+        metrics.record_reload("ok")  # counted before forking, so the new workers' /metrics show it
+        log.info("reloaded: now serving %s", fresh.state.served.version)
+        old = set(children)
+        generation.app = fresh
+        gc.unfreeze()
+        _freeze_loaded_objects()
+        children.update(_fork_worker(fresh, sock, options) for _ in range(workers))
+        for pid in old:
+            children.discard(pid)
+            generation.retired.add(pid)
+            try:
+                os.kill(pid, signal.SIGTERM)  # graceful: uvicorn finishes the requests in flight
+            except ProcessLookupError:
+                generation.retired.discard(pid)
+
+    def on_sighup(_signum: int, _frame: Any) -> None:
+        # Runs in the main thread between os.wait() retries; a HUP during a reload queues one more.
+        if generation.reloading:
+            generation.pending = True
+            return
+        generation.reloading = True
+        try:
+            while True:
+                generation.pending = False
+                reload_workers()
+                if not generation.pending:
+                    break
+        finally:
+            generation.reloading = False
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _serve_forked(app: Any, workers: int, options: dict[str, Any], rebuild: Callable[[], Any] | None = None) -> None:
     """Pre-fork ``workers`` uvicorn servers over one socket and one graph (see the module doc)."""
     sock = _bind(options["host"], options["port"])
     _freeze_loaded_objects()
+    generation = _Generation(app)
     children = {_fork_worker(app, sock, options) for _ in range(workers)}
+    if rebuild is not None:
+        _refork_on_sighup(generation, children, workers, sock, options, rebuild)
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
@@ -168,7 +285,8 @@ def _serve_forked(app: Any, workers: int, options: dict[str, Any]) -> None:
             except InterruptedError:
                 continue
             children.discard(pid)
-            if stopping:
+            if stopping or pid in generation.retired:
+                generation.retired.discard(pid)
                 continue
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < 60] + [now]
@@ -177,6 +295,6 @@ def _serve_forked(app: Any, workers: int, options: dict[str, Any]) -> None:
                 stop(signal.SIGTERM, None)
                 continue
             log.warning("worker %d exited with status %s; starting another", pid, status)
-            children.add(_fork_worker(app, sock, options))
+            children.add(_fork_worker(generation.app, sock, options))
     finally:
         sock.close()
