@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import gc
 import logging
+import logging.config
 import os
 import signal
 import socket
@@ -116,6 +117,10 @@ def serve(
     json_logs = log_format == "json"
     options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log and not json_logs,
                "log_config": log_config(log_format)}
+
+    # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn
+    # applies it again in each worker).
+    logging.config.dictConfig(options["log_config"])
 
     def build() -> Any:
         return create_app(settings, json_access_log=json_logs and access_log)

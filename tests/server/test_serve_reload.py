@@ -1,0 +1,118 @@
+"""A real ``codingkg serve --workers 2``: SIGHUP swaps every worker; a corrupt release is refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from kg.verify import seal_release
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+TOKEN = "serve-reload-token"
+WAIT_S = 60.0
+TTL = """\
+@prefix ck: <https://w3id.org/codingkg/ontology#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix cpt: <https://w3id.org/codingkg/cpt/> .
+@prefix src: <https://w3id.org/codingkg/source/> .
+@prefix rel: <https://w3id.org/codingkg/relationship/> .
+src:serve-reload a ck:Source ; dcterms:title "Add-on edits for the serve reload test" ;
+    dcterms:publisher "CMS" ; ck:quarter "2026-Q3" ; ck:confidence ck:CmsFile .
+"""
+EDIT = """rel:serve-reload-{to} a ck:AddOnOf ; ck:fromCode cpt:96375 ; ck:toCode cpt:{to} ; ck:editType 1 ;
+    ck:effective "2020-01-01"^^xsd:date ; dcterms:source src:serve-reload .
+"""
+
+
+def _write(directory: Path, primaries: list[str]) -> None:
+    directory.mkdir(exist_ok=True)
+    (directory / "addon.ttl").write_text(TTL + "".join(EDIT.format(to=p) for p in primaries))
+    seal_release(directory)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _seen(base: str, samples: int = 24) -> set[tuple[str, int]]:
+    """(version, pid) pairs answered over fresh connections (which spread over the workers)."""
+    seen = set()
+    with httpx.Client(base_url=base, timeout=5.0, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+        for _ in range(samples):
+            body = client.get("/healthz").json()
+            seen.add((body["version"], body["pid"]))
+    return seen
+
+
+def _wait(condition: Callable[[], object], what: str, log: Path) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {log.read_text()[-3000:]}"
+        time.sleep(0.2)
+
+
+def test_sighup_reloads_every_worker_and_a_corrupt_release_is_refused(tmp_path: Path) -> None:
+    release = tmp_path / "quarter"
+    _write(release, ["96365"])
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CODINGKG_CACHE_DIR": str(tmp_path / "cache"), "CODINGKG_ADMIN_TOKEN": TOKEN,
+           "PYTHONUNBUFFERED": "1"}
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "2", "--data", str(release),
+             "--log-format", "json"],
+            cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        def up() -> bool:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                return httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait(up, "readiness", log_path)
+        first = _seen(base)
+        (v1,) = {v for v, _ in first}
+        old_pids = {p for _, p in first}
+
+        _write(release, ["96365", "96374"])
+        process.send_signal(signal.SIGHUP)
+        _wait(lambda: {v for v, _ in _seen(base)} - {v1} and v1 not in {v for v, _ in _seen(base)},
+              "every worker on the new release", log_path)
+        after = _seen(base)
+        (v2,) = {v for v, _ in after}
+        assert v2 != v1 and not {p for _, p in after} & old_pids
+        query = {"query": '{ validPrimaries(addOn: "96375", asOf: "2026-06-01") { code } }'}
+        codes = httpx.post(f"{base}/graphql", json=query, timeout=5.0).json()["data"]["validPrimaries"]
+        assert [c["code"] for c in codes] == ["96365", "96374"]
+
+        # A corrupt quarter offered through a worker's admin endpoint: refused, v2 keeps serving.
+        data = release / "addon.ttl"
+        data.write_text("".join(data.read_text().splitlines(keepends=True)[:-2]))
+        assert httpx.post(f"{base}/admin/reload", timeout=5.0).status_code == 401
+        accepted = httpx.post(f"{base}/admin/reload", headers={"authorization": f"Bearer {TOKEN}"}, timeout=5.0)
+        assert accepted.status_code == 202
+        _wait(lambda: "reload refused" in log_path.read_text(), "the refusal in the log", log_path)
+        assert {v for v, _ in _seen(base)} == {v2}
+        assert '"request_id"' in log_path.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
