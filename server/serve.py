@@ -265,6 +265,7 @@ def _serve_forked(app: Any, workers: int, options: dict[str, Any], rebuild: Call
     _freeze_loaded_objects()
     generation = _Generation(app)
     children = {_fork_worker(app, sock, options) for _ in range(workers)}
+    del app  # from here on only generation.app holds it, so a reload can free the old graph
     if rebuild is not None:
         _refork_on_sighup(generation, children, workers, sock, options, rebuild)
     stopping = False
