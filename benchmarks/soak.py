@@ -13,7 +13,8 @@ SIGKILL (the supervisor starts another). It reports:
 * the ``release.version`` values seen and, per client, how often its version changed
   (expected: two versions, at most one change per client, never back);
 * memory of the server (parent plus workers, RSS and PSS from ``/proc``), sampled each second:
-  the plateau before the reload, the peak during it and the plateau at the end;
+  the plateau before the reload, the peak during it and the plateau at the end, next to a
+  fresh server started on the new release under the same load (the plateau to come back to);
 * latency percentiles of the answered requests.
 
 Everything runs on 127.0.0.1 and stops by itself.
@@ -59,7 +60,7 @@ class Client:
     """What one client saw."""
 
     ok: int = 0
-    retried: int = 0
+    retried: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
     versions: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -109,7 +110,7 @@ async def _client(base: str, stop_at: float, phase: list[str], seen: Client, ind
                     # The connection died under the request (a worker killed or retired): these
                     # queries are safe to repeat, so retry once on a new connection, as HTTP
                     # clients do for idempotent requests. Counted, and failed if it fails again.
-                    seen.retried += 1
+                    seen.retried[phase[0]] = seen.retried.get(phase[0], 0) + 1
                     response = await http.post("/graphql", json=body)
                 answer = response.json() if response.status_code == 200 else None
             except (httpx.HTTPError, ValueError) as err:
@@ -128,15 +129,16 @@ async def _client(base: str, stop_at: float, phase: list[str], seen: Client, ind
                     seen.versions.append(version)
 
 
-async def _drive(base: str, server: subprocess.Popen, args: argparse.Namespace, cms2: Path, release: Path) -> dict:
+async def _drive(base: str, server: subprocess.Popen, args: argparse.Namespace, cms2: Path, release: Path,
+                 events: bool = True) -> dict:
     start = time.monotonic()
     stop_at = start + args.seconds
     phase = ["steady"]
     clients = [Client() for _ in range(args.clients)]
     tasks = [asyncio.create_task(_client(base, stop_at, phase, c, i)) for i, c in enumerate(clients)]
     memory: list[tuple[float, str, float, float]] = []
-    events: dict[str, float] = {}
-    reloaded = killed = False
+    happened: dict[str, float] = {}
+    reloaded = killed = not events
     while time.monotonic() < stop_at:
         now = time.monotonic() - start
         if not reloaded and now >= args.seconds / 3:
@@ -144,7 +146,7 @@ async def _drive(base: str, server: subprocess.Popen, args: argparse.Namespace, 
             phase[0] = "reload"
             # Importing the new quarter over the served directory happens beside the running server.
             await asyncio.to_thread(import_files, sorted(p for p in cms2.iterdir() if p.is_file()), release)
-            events["reload signalled"] = round(time.monotonic() - start, 2)
+            happened["reload signalled"] = round(time.monotonic() - start, 2)
             server.send_signal(signal.SIGHUP)
         if not killed and now >= 2 * args.seconds / 3:
             killed = True
@@ -152,12 +154,22 @@ async def _drive(base: str, server: subprocess.Popen, args: argparse.Namespace, 
             victims = _children(server.pid)
             if victims:
                 os.kill(victims[0], signal.SIGKILL)
-                events["worker killed"] = round(time.monotonic() - start, 2)
+                happened["worker killed"] = round(time.monotonic() - start, 2)
         rss, pss = _memory_mb([server.pid, *_children(server.pid)])
         memory.append((round(now, 1), phase[0], rss, pss))
         await asyncio.sleep(1.0)
     await asyncio.gather(*tasks)
-    return {"clients": clients, "memory": memory, "events": events}
+    by_process = {("parent" if pid == server.pid else f"worker {pid}"): [round(x, 1) for x in _memory_mb([pid])]
+                  for pid in [server.pid, *_children(server.pid)]}
+    return {"clients": clients, "memory": memory, "events": happened, "by_process": by_process}
+
+
+def _merged(counts: list[dict[str, int]]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for part in counts:
+        for key, value in part.items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
 
 
 def _summary(result: dict, args: argparse.Namespace) -> dict:
@@ -179,7 +191,7 @@ def _summary(result: dict, args: argparse.Namespace) -> dict:
     return {
         "seconds": args.seconds, "clients": args.clients, "workers": args.workers,
         "answered": sum(c.ok for c in clients), "failed": sum(failed.values()), "failed_by_phase": failed,
-        "retried_after_dropped_connection": sum(c.retried for c in clients),
+        "retried_after_dropped_connection_by_phase": _merged([c.retried for c in clients]),
         "requests_per_s": round(sum(c.ok for c in clients) / args.seconds, 1),
         "latency_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0)},
         "versions_seen": versions,
@@ -188,10 +200,50 @@ def _summary(result: dict, args: argparse.Namespace) -> dict:
         "rss_mb": {"plateau_before_reload_median": round(statistics.median(before), 1) if before else None,
                    "peak": round(max(m[2] for m in memory), 1) if memory else None,
                    "end_median": round(statistics.median(end), 1) if end else None},
-        "pss_mb_end_median": round(statistics.median([m[3] for m in memory if m[0] >= args.seconds * 0.85]), 1)
-        if end else None,
+        "pss_mb": {"plateau_before_reload_median": round(statistics.median(
+                       [m[3] for m in memory if m[1] == "steady" and m[0] >= args.seconds / 6]), 1) if before else None,
+                   "end_median": round(statistics.median([m[3] for m in memory if m[0] >= args.seconds * 0.85]), 1)
+                   if end else None},
+        "memory_by_process_at_end_mb": result.get("by_process"),
         "events_s": result["events"],
     }
+
+
+class _Server:
+    """``codingkg serve`` on a free loopback port, stopped on exit."""
+
+    def __init__(self, root: Path, release: Path, workers: int, name: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = root / f"{name}.log"
+        env = {**os.environ, "CODINGKG_CACHE_DIR": str(root / "cache"), "CODINGKG_SNAPSHOT_KEY": str(root / "key")}
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "serve", "--port", str(self.port), "--workers", str(workers),
+             "--data", str(release)], cwd=REPOSITORY, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> _Server:
+        deadline = time.monotonic() + 300
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(self.log_path.read_text())
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not become ready")
+            time.sleep(0.2)
+
+    def __exit__(self, *_: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,38 +259,20 @@ def main(argv: list[str] | None = None) -> int:
         generate_set(cms2, scale=args.scale, seed=2, version="v323r0")
         release = root / "release"
         import_files(sorted(p for p in cms1.iterdir() if p.is_file()), release)
-        port = _free_port()
-        env = {**os.environ, "CODINGKG_CACHE_DIR": str(root / "cache"), "CODINGKG_SNAPSHOT_KEY": str(root / "key")}
-        log = (root / "server.log").open("w")
-        server = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers",
-                                   str(args.workers), "--data", str(release)],
-                                  cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 300
-            while True:
-                if server.poll() is not None:
-                    print((root / "server.log").read_text(), file=sys.stderr)
-                    return 1
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not become ready")
-                time.sleep(0.2)
-            result = asyncio.run(_drive(base, server, args, cms2, release))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            log.close()
-        print(json.dumps(_summary(result, args), indent=2))
-        reloads = [line for line in (root / "server.log").read_text().splitlines() if "reload" in line]
+        with _Server(root, release, args.workers, "soak") as server:
+            result = asyncio.run(_drive(server.base, server.process, args, cms2, release))
+        summary = _summary(result, args)
+        # The plateau to come back to: a fresh server on the new release under the same load.
+        baseline_args = argparse.Namespace(**{**vars(args), "seconds": max(10, args.seconds // 3)})
+        with _Server(root, release, args.workers, "baseline") as server:
+            baseline = asyncio.run(_drive(server.base, server.process, baseline_args, cms2, release, events=False))
+        tail = [m for m in baseline["memory"] if m[0] >= baseline_args.seconds / 2]
+        summary["fresh_start_on_new_release_mb"] = {
+            "rss_median": round(statistics.median(m[2] for m in tail), 1) if tail else None,
+            "pss_median": round(statistics.median(m[3] for m in tail), 1) if tail else None,
+            "by_process": baseline["by_process"]}
+        print(json.dumps(summary, indent=2))
+        reloads = [line for line in (root / "soak.log").read_text().splitlines() if "reload" in line]
         print("\n".join(reloads), file=sys.stderr)
     return 0
 

@@ -17,7 +17,9 @@ shared; a release that fails to verify or load is refused and the old workers ke
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
 import gc
 import logging
 import logging.config
@@ -32,8 +34,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from kg.snapshot import cached_load
-from server.app import create_app
+from server.app import create_app, load_graph
 from server.settings import ServerSettings
 
 __all__ = ["FACTORY", "LOG_FORMATS", "log_config", "serve"]
@@ -49,11 +50,9 @@ LOG_FORMATS = ("text", "json")
 
 
 def _compile_snapshot(settings: ServerSettings) -> None:
-    # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
-    from kg.load import rdf_files
-    from ontology import default_files
-
-    cached_load([default_files(), *(rdf_files(d) for d in settings.data_dirs)], use_cache=True)
+    # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times
+    # (the releases are verified first, as every load does).
+    load_graph(settings)
 
 
 def log_config(log_format: str = "text") -> dict[str, Any]:
@@ -132,7 +131,8 @@ def serve(
         uvicorn.run(app, **options)
         return
     if hasattr(os, "fork"):
-        _serve_forked(build(), workers, options, rebuild=build)
+        prepare = (lambda: _compile_aside(settings)) if settings.use_cache else None
+        _serve_forked(build(), workers, options, rebuild=build, prepare=prepare)
         return
     if settings.use_cache:
         _compile_snapshot(settings)
@@ -202,6 +202,50 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
         os._exit(0)
 
 
+def _compile_aside(settings: ServerSettings) -> str | None:
+    """Verify the releases and compile their snapshot in a short-lived child process.
+
+    Parsing RDF leaves the parsing process's heap fragmented; done in the parent, every worker
+    forked afterwards would inherit that. Parsing in a throwaway child and then loading the
+    compact snapshot in the parent keeps the parent's memory what a fresh start gives.
+
+    Returns:
+        ``None`` when the snapshot is ready, else why the release was refused (one line).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: build, report, exit without running the parent's cleanup
+        os.close(read_end)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        status = 0
+        try:
+            load_graph(settings)
+        except BaseException as err:  # report any failure to the parent, which refuses the release
+            os.write(write_end, (" ".join(str(err).split()) or type(err).__name__).encode()[:4000])
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        message = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if status == 0:
+        return None
+    return message or f"the release build exited with status {status}"
+
+
+def _return_freed_memory() -> None:
+    """Collect the old graph and hand freed heap pages back to the system (glibc only).
+
+    Python has no binding for malloc_trim; without it the pages of a replaced graph stay in
+    this process's RSS and in every worker forked from it.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: the pages stay, costing memory only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class _Generation:
     """The app new workers are forked from, and the workers of older apps being retired."""
 
@@ -210,26 +254,37 @@ class _Generation:
         self.retired: set[int] = set()
         self.reloading = False
         self.pending = False
+        self.stopping = False
 
 
 def _refork_on_sighup(generation: _Generation, children: set[int], workers: int, sock: socket.socket,
-                      options: dict[str, Any], rebuild: Callable[[], Any]) -> None:
+                      options: dict[str, Any], rebuild: Callable[[], Any],
+                      prepare: Callable[[], str | None] | None = None) -> None:
     """Forked workers: SIGHUP builds a new app aside, forks new workers from it, retires the old."""
     from server import metrics
 
+    def refuse(reason: str) -> None:
+        log.error("reload refused, workers keep serving %s: %s", generation.app.state.served.version, reason)
+        metrics.record_reload("refused")
+
     def reload_workers() -> None:
+        if generation.stopping:
+            return
+        problem = prepare() if prepare is not None else None
+        if problem is not None:
+            refuse(problem)
+            return
         try:
             fresh = rebuild()
         except Exception as err:  # any failure refuses the release; the old workers keep serving
-            log.error("reload refused, workers keep serving %s: %s", generation.app.state.served.version,
-                      " ".join(str(err).split()) or type(err).__name__)
-            metrics.record_reload("refused")
+            refuse(" ".join(str(err).split()) or type(err).__name__)
             return
         metrics.record_reload("ok")  # counted before forking, so the new workers' /metrics show it
         log.info("reloaded: now serving %s", fresh.state.served.version)
         old = set(children)
         generation.app = fresh
         gc.unfreeze()
+        _return_freed_memory()
         _freeze_loaded_objects()
         children.update(_fork_worker(fresh, sock, options) for _ in range(workers))
         for pid in old:
@@ -259,7 +314,8 @@ def _refork_on_sighup(generation: _Generation, children: set[int], workers: int,
         signal.signal(signal.SIGHUP, on_sighup)
 
 
-def _serve_forked(app: Any, workers: int, options: dict[str, Any], rebuild: Callable[[], Any] | None = None) -> None:
+def _serve_forked(app: Any, workers: int, options: dict[str, Any], rebuild: Callable[[], Any] | None = None,
+                  prepare: Callable[[], str | None] | None = None) -> None:
     """Pre-fork ``workers`` uvicorn servers over one socket and one graph (see the module doc)."""
     sock = _bind(options["host"], options["port"])
     _freeze_loaded_objects()
@@ -267,12 +323,12 @@ def _serve_forked(app: Any, workers: int, options: dict[str, Any], rebuild: Call
     children = {_fork_worker(app, sock, options) for _ in range(workers)}
     del app  # from here on only generation.app holds it, so a reload can free the old graph
     if rebuild is not None:
-        _refork_on_sighup(generation, children, workers, sock, options, rebuild)
+        _refork_on_sighup(generation, children, workers, sock, options, rebuild, prepare)
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
-        stopping = True
+        stopping = generation.stopping = True
         for pid in list(children):
             try:
                 os.kill(pid, signal.SIGTERM)
