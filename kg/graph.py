@@ -148,6 +148,8 @@ class KnowledgeGraph:
         names = ["curated", *(Path(d).name for d in data_dirs)]
         digests = {path: sha for r in releases for path, sha in r.digests().items()}
         kg = cls.from_layers(layers, names, use_cache=use_cache, digests=digests)
+        for release in releases:
+            release.check_unchanged()  # what was loaded is what was verified
         kg.data_dirs = tuple(Path(d) for d in data_dirs)
         if releases:
             kg.data_digest = hashlib.sha256("".join(r.digest for r in releases).encode()).hexdigest()

@@ -68,6 +68,16 @@ class VerifiedRelease:
     manifest: Mapping[str, Any]
     files: tuple[WrittenFile, ...]
     digest: str
+    stats: tuple[tuple[str, int, int, int], ...] = ()
+
+    def check_unchanged(self) -> None:
+        """Raise if any file was replaced or modified since it was verified (e.g. an import ran meanwhile).
+
+        Raises:
+            ReleaseError: naming the first file whose inode, size or mtime changed.
+        """
+        if _stats(self.directory, [MANIFEST, *(f.file for f in self.files)]) != self.stats:
+            raise ReleaseError(f"{self.directory}: changed while it was being loaded; load it again")
 
     def rdf_files(self) -> list[Path]:
         """The verified RDF files, in the loader's stable (sorted) order."""
@@ -141,6 +151,18 @@ def _entry(directory: Path, raw: object) -> WrittenFile:
     return WrittenFile(name, sha.lower(), size, facts)
 
 
+def _stats(directory: Path, names: Sequence[str]) -> tuple[tuple[str, int, int, int], ...]:
+    found = []
+    for name in names:
+        try:
+            info = (directory / name).stat()
+        except OSError:
+            found.append((name, -1, -1, -1))
+            continue
+        found.append((name, info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
 def verify_release(directory: Path) -> VerifiedRelease:
     """Check a release directory against its manifest.
 
@@ -162,6 +184,7 @@ def verify_release(directory: Path) -> VerifiedRelease:
     directory = Path(directory)
     manifest, raw = _read_manifest(directory)
     files = tuple(_entry(directory, e) for e in manifest["written"])
+    stats = _stats(directory, [MANIFEST, *(f.file for f in files)])
     listed = {f.file for f in files}
     if len(listed) != len(files):
         raise ReleaseError(f"{directory / MANIFEST}: lists a file twice")
@@ -177,7 +200,9 @@ def verify_release(directory: Path) -> VerifiedRelease:
             raise ReleaseError(f"{path}: {size} bytes, the manifest says {entry.size} (truncated or changed)")
         if file_sha256(path) != entry.sha256:
             raise ReleaseError(f"{path}: content differs from the manifest's sha256 (corrupted or edited)")
-    return VerifiedRelease(directory, manifest, files, hashlib.sha256(raw).hexdigest())
+    verified = VerifiedRelease(directory, manifest, files, hashlib.sha256(raw).hexdigest(), stats)
+    verified.check_unchanged()  # the manifest read first and the files hashed after belong together
+    return verified
 
 
 def verify_releases(directories: Sequence[Path]) -> list[VerifiedRelease]:

@@ -157,3 +157,14 @@ def test_import_removes_work_folders_of_killed_imports(quarter_writer, tmp_path:
     assert [p.name for p in out.parent.iterdir() if p.name.endswith(".tmp")] == [live.name]
     assert prune_work_dirs(out.parent) == []
     verify_release(out)
+
+
+def test_a_release_replaced_while_loading_is_refused(release: Path, quarter_writer, tmp_path: Path) -> None:
+    verified = verify_release(release)
+    verified.check_unchanged()
+    # An import over the same directory replaces every file (new inodes), as one would mid-load.
+    files = quarter_writer(tmp_path / "next", version="v323r0")
+    import_files(files, release)
+    with pytest.raises(ReleaseError, match="changed while it was being loaded"):
+        verified.check_unchanged()
+    verify_release(release).check_unchanged()
