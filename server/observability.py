@@ -4,7 +4,8 @@
 preflights): it gives every HTTP request an id (the client's ``X-Request-ID`` when it is short
 and plain, else a fresh one), returns it in the response header, makes it visible to every log
 record of the request through :data:`REQUEST_ID`, counts the request in :mod:`server.metrics`
-and, when asked, writes one JSON access line. The GraphQL view stores the operation label,
+and, when asked, writes one JSON access line. In a worker being retired after a reload
+(``app.state.draining``) every response says ``Connection: close``. The GraphQL view stores the operation label,
 outcome and cost in the request's ASGI ``state``, which this middleware reads at the end.
 
 >>> record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello %s", ("you",), None)
@@ -86,6 +87,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+def _draining(scope: Scope) -> bool:
+    state = getattr(scope.get("app"), "state", None)
+    return bool(getattr(state, "draining", False))
+
+
 class RequestObserver:
     """ASGI middleware: request id, metrics and (optionally) a JSON access line per request.
 
@@ -112,7 +118,10 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+                headers = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                if _draining(scope):
+                    headers.append((b"connection", b"close"))  # a retired worker: reconnect elsewhere
+                message = {**message, "headers": headers}
             await send(message)
 
         try:

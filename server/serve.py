@@ -9,8 +9,10 @@ from the compiled snapshot.
 
 SIGHUP reloads the releases without a restart. One process reloads in place (a thread builds
 and verifies the new graph aside, then swaps it in: :class:`server.reload.ServedGraph`). With
-forked workers the parent builds the new app aside, forks a fresh set of workers from it and
-stops the old ones gracefully, so in-flight requests finish on the old graph and memory stays
+forked workers a throwaway child verifies the releases and compiles their snapshot, the parent
+loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
+answer what their open connections send with ``Connection: close``, then exit), so requests in
+flight finish on the old graph, clients move over without a dropped connection and memory stays
 shared; a release that fails to verify or load is refused and the old workers keep serving.
 ``POST /admin/reload`` in a worker asks the parent for the same by signalling it.
 """
@@ -47,6 +49,9 @@ MAX_RESTARTS_PER_MINUTE = 10
 FACTORY = "server.app:create_app_from_env"
 #: Accepted values of ``--log-format``.
 LOG_FORMATS = ("text", "json")
+#: Seconds a worker retired by a reload keeps answering on its open connections (each answer
+#: saying ``Connection: close``, so clients reconnect to the new workers) before it shuts down.
+DRAIN_S = 5.0
 
 
 def _compile_snapshot(settings: ServerSettings) -> None:
@@ -197,9 +202,33 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
     _ask_parent_to_reload(app, parent)
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
     try:
-        uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
+        server = uvicorn.Server(uvicorn.Config(app, **config))
+        _drain_on_sigusr1(server, app)
+        server.run(sockets=[sock])
     finally:
         os._exit(0)
+
+
+def _drain_on_sigusr1(server: uvicorn.Server, app: Any) -> None:
+    """In a worker: SIGUSR1 retires it without dropping connections.
+
+    The worker stops accepting, answers what its open connections still send with
+    ``Connection: close`` (see :class:`server.observability.RequestObserver`), and shuts down
+    gracefully after :data:`DRAIN_S`. Shutting down at once would close idle keep-alive
+    connections under clients about to reuse them.
+    """
+    if not hasattr(signal, "SIGUSR1"):
+        return
+
+    def drain(_signum: int, _frame: Any) -> None:
+        state = getattr(app, "state", None)
+        if state is not None:
+            state.draining = True
+        for listener in getattr(server, "servers", ()):
+            listener.close()
+        threading.Timer(DRAIN_S, setattr, (server, "should_exit", True)).start()
+
+    signal.signal(signal.SIGUSR1, drain)
 
 
 def _compile_aside(settings: ServerSettings) -> str | None:
@@ -291,7 +320,7 @@ def _refork_on_sighup(generation: _Generation, children: set[int], workers: int,
             children.discard(pid)
             generation.retired.add(pid)
             try:
-                os.kill(pid, signal.SIGTERM)  # graceful: uvicorn finishes the requests in flight
+                os.kill(pid, signal.SIGUSR1)  # drain, then exit (see _drain_on_sigusr1)
             except ProcessLookupError:
                 generation.retired.discard(pid)
 

@@ -203,3 +203,13 @@ async def test_request_id_is_echoed_or_made_and_logged(client: httpx.AsyncClient
 
     line = json.loads(JsonFormatter().format(caplog.records[0]))
     assert line["request_id"] == "abc-123" and line["status"] == 200 and line["operation"] == "/livez"
+
+
+async def test_a_draining_worker_asks_clients_to_reconnect(client: httpx.AsyncClient, app: Any) -> None:
+    assert "connection" not in (await client.get("/livez")).headers
+    app.state.draining = True
+    try:
+        response = await client.post("/graphql", json={"query": PRIMARIES})
+        assert response.status_code == 200 and response.headers["connection"] == "close"
+    finally:
+        app.state.draining = False
