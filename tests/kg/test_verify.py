@@ -168,3 +168,9 @@ def test_a_release_replaced_while_loading_is_refused(release: Path, quarter_writ
     with pytest.raises(ReleaseError, match="changed while it was being loaded"):
         verified.check_unchanged()
     verify_release(release).check_unchanged()
+
+
+def test_diff_refuses_a_damaged_release(release: Path, small_release: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (release / "codes.ttl").unlink()
+    assert main(["diff", str(small_release), str(release)]) == 1
+    assert "codes.ttl" in capsys.readouterr().err
