@@ -81,6 +81,19 @@ def _cmd_code(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    import shutil
+
+    from server.metrics_dir import share_metrics_across_workers
+
+    shared_metrics = share_metrics_across_workers(args.workers)  # before the server imports prometheus-client
+    try:
+        return _serve(args)
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
     from kg.verify import ReleaseError
     from server.serve import serve
     from server.settings import ServerSettings

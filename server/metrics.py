@@ -2,9 +2,11 @@
 
 Every label takes values from a bounded set (schema field names, route paths, rule ids, fixed
 outcomes), never raw client text, so a client cannot grow the series count. The metrics live in
-their own registry, exposed at ``/metrics``; with ``--workers N`` each worker process keeps its
-own counters and a scrape reads the worker that answers it (``pid`` in ``codingkg_process_info``
-says which).
+their own registry, exposed at ``/metrics``. With ``--workers N`` prometheus-client runs in its
+multiprocess mode (:mod:`server.metrics_dir`): every process writes its values to a shared
+directory and any worker's ``/metrics`` sums the counters and histograms of all of them, the
+supervisor's (reloads) and exited workers' included; the graph gauges report the largest value
+among live processes.
 
 >>> operation_label("query", ["code"]), operation_label("query", ["code", "search"]), operation_label(None, [])
 ('query.code', 'query.multi', 'invalid')
@@ -16,13 +18,16 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+from server.metrics_dir import MULTIPROCESS_ENV
 
 __all__ = [
     "CONTENT_TYPE",
     "REGISTRY",
     "cost_of",
     "exposition",
+    "mark_process_dead",
     "observe_graph",
     "observe_request",
     "operation_label",
@@ -43,12 +48,20 @@ COST = Histogram("codingkg_query_cost", "Query cost reported in the response's e
                  registry=REGISTRY)
 FINDINGS = Counter("codingkg_findings", "Findings reported by claim checks and encounter coding, by rule id.",
                    ["rule"], registry=REGISTRY)
-GRAPH = Info("codingkg_graph", "The served graph's release version and build time.", registry=REGISTRY)
-GRAPH_NODES = Gauge("codingkg_graph_nodes", "Nodes in the served graph.", registry=REGISTRY)
-GRAPH_EDGES = Gauge("codingkg_graph_edges", "Edges in the served graph (bulk relationships included).", registry=REGISTRY)
-GRAPH_TRIPLES = Gauge("codingkg_graph_triples", "RDF triples the served graph was built from.", registry=REGISTRY)
+GRAPH = Gauge("codingkg_graph_info", "1 for the served graph's release version and build time.",
+              ["version", "built_at"], multiprocess_mode="livemax", registry=REGISTRY)
+GRAPH_NODES = Gauge("codingkg_graph_nodes", "Nodes in the served graph.", multiprocess_mode="livemax",
+                    registry=REGISTRY)
+GRAPH_EDGES = Gauge("codingkg_graph_edges", "Edges in the served graph (bulk relationships included).",
+                    multiprocess_mode="livemax", registry=REGISTRY)
+GRAPH_TRIPLES = Gauge("codingkg_graph_triples", "RDF triples the served graph was built from.",
+                      multiprocess_mode="livemax", registry=REGISTRY)
 RELOADS = Counter("codingkg_reloads", "Release reloads, by outcome (ok or refused).", ["outcome"], registry=REGISTRY)
-PROCESS = Info("codingkg_process", "The process answering this scrape.", registry=REGISTRY)
+_served_labels: list[tuple[str, str]] = []
+
+
+def _multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_ENV))
 
 
 def operation_label(kind: str | None, fields: Iterable[str]) -> str:
@@ -94,7 +107,13 @@ def record_findings(rules: Iterable[str]) -> None:
 
 def observe_graph(version: str, built_at: str, nodes: int, edges: int, triples: int) -> None:
     """Publish the served graph's version and size."""
-    GRAPH.info({"version": version, "built_at": built_at})
+    for old in _served_labels:
+        if _multiprocess():
+            GRAPH.labels(*old).set(0)  # other processes' files keep the series: zero it, do not drop it
+        else:
+            GRAPH.remove(*old)
+    _served_labels[:] = [(version, built_at)]
+    GRAPH.labels(version, built_at).set(1)
     GRAPH_NODES.set(nodes)
     GRAPH_EDGES.set(edges)
     GRAPH_TRIPLES.set(triples)
@@ -105,7 +124,16 @@ def record_reload(outcome: str) -> None:
     RELOADS.labels(outcome).inc()
 
 
+def mark_process_dead(pid: int) -> None:
+    """Drop an exited process's live gauges (its counters keep counting in the totals)."""
+    if _multiprocess():
+        multiprocess.mark_process_dead(pid)
+
+
 def exposition() -> bytes:
-    """The registry in the Prometheus text format."""
-    PROCESS.info({"pid": str(os.getpid())})
+    """The metrics in the Prometheus text format: this process's, or every process's in multiprocess mode."""
+    if _multiprocess():
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
     return generate_latest(REGISTRY)

@@ -36,6 +36,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from server import metrics
 from server.app import create_app, load_graph
 from server.settings import ServerSettings
 
@@ -290,8 +291,6 @@ def _refork_on_sighup(generation: _Generation, children: set[int], workers: int,
                       options: dict[str, Any], rebuild: Callable[[], Any],
                       prepare: Callable[[], str | None] | None = None) -> None:
     """Forked workers: SIGHUP builds a new app aside, forks new workers from it, retires the old."""
-    from server import metrics
-
     def refuse(reason: str) -> None:
         log.error("reload refused, workers keep serving %s: %s", generation.app.state.served.version, reason)
         metrics.record_reload("refused")
@@ -376,6 +375,7 @@ def _serve_forked(app: Any, workers: int, options: dict[str, Any], rebuild: Call
             except InterruptedError:
                 continue
             children.discard(pid)
+            metrics.mark_process_dead(pid)
             if stopping or pid in generation.retired:
                 generation.retired.discard(pid)
                 continue

@@ -56,6 +56,18 @@ def _seen(base: str, samples: int = 24) -> set[tuple[str, int]]:
     return seen
 
 
+def _metric(text: str, series: str) -> float:
+    """The value of one series (name and labels exactly as exposed) in a Prometheus exposition."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def built_at(base: str) -> str:
+    return httpx.get(f"{base}/healthz", timeout=5.0).json()["builtAt"]
+
+
 def _wait(condition: Callable[[], object], what: str, log: Path) -> None:
     deadline = time.monotonic() + WAIT_S
     while not condition():
@@ -118,6 +130,18 @@ def test_sighup_reloads_every_worker_and_a_corrupt_release_is_refused(tmp_path: 
         _wait(lambda: "reload refused" in log_path.read_text(), "the refusal in the log", log_path)
         assert {v for v, _ in _seen(base)} == {v2}
         assert '"request_id"' in log_path.read_text()
+
+        # /metrics from any worker counts the whole server: both reloads, and every request sent.
+        sent = 12
+        with httpx.Client(base_url=base, timeout=5.0, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            for _ in range(sent):
+                assert client.post("/graphql", json=query).status_code == 200
+            scrapes = [client.get("/metrics").text for _ in range(6)]
+        for text in scrapes:
+            assert _metric(text, 'codingkg_reloads_total{outcome="ok"}') == 1
+            assert _metric(text, 'codingkg_reloads_total{outcome="refused"}') == 1
+            assert _metric(text, 'codingkg_requests_total{operation="query.validPrimaries",outcome="ok"}') == sent + 1
+            assert _metric(text, f'codingkg_graph_info{{built_at="{built_at(base)}",version="{v2}"}}') == 1
     finally:
         process.send_signal(signal.SIGTERM)
         try:
