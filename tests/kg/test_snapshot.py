@@ -9,6 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kg import snapshot
 from kg.load import load_graph
@@ -176,3 +178,36 @@ def test_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("CODINGKG_CACHE_DIR", str(blocker / "cache"))
     result = snapshot.cached_load([default_files()])
     assert result.graph.number_of_nodes() > 100
+
+
+@given(data=st.data())
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_damage_to_a_snapshot_rebuilds_the_same_graph(tmp_path_factory: pytest.TempPathFactory, data) -> None:
+    from ontology import VOCABULARY_FILE
+
+    root = tmp_path_factory.mktemp("snapshot-fuzz")
+    environ = {"CODINGKG_CACHE_DIR": str(root / "cache"), "CODINGKG_SNAPSHOT_KEY": str(root / "key")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        layers = [[VOCABULARY_FILE]]
+        intact = snapshot.cached_load(layers)
+        (target,) = (root / "cache").glob("graph-*.snap")
+        raw = target.read_bytes()
+        if data.draw(st.booleans()):
+            damaged = raw[: data.draw(st.integers(0, len(raw) - 1))]
+        else:
+            position = data.draw(st.integers(0, len(raw) - 1))
+            damaged = raw[:position] + bytes([raw[position] ^ (1 << data.draw(st.integers(0, 7)))]) + raw[position + 1:]
+        target.write_bytes(damaged)
+        again = snapshot.cached_load(layers)
+        assert sorted(again.graph.edges(keys=True)) == sorted(intact.graph.edges(keys=True))
+        assert dict(again.graph.nodes(data=True)) == dict(intact.graph.nodes(data=True))
+        # The damaged file was replaced by a good one: the next load needs no parsing.
+        patch.setattr(snapshot, "load_graph", _no_parsing)
+        assert snapshot.cached_load(layers).triples == intact.triples
+
+
+def _no_parsing(_layers: object) -> None:
+    raise AssertionError("parsed RDF although a valid snapshot was there")
