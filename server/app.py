@@ -98,7 +98,7 @@ def create_app(
     view = GraphView(schema, served, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True)
 
     def health() -> dict[str, Any]:
-        release = served.current.release()
+        release = served.release
         return {"status": "ok", "version": release.version, "builtAt": release.built_at, "pid": os.getpid()}
 
     async def healthz(_: Request) -> JSONResponse:
@@ -117,7 +117,7 @@ def create_app(
 
     middleware = [
         Middleware(RequestObserver, access_log=json_access_log),
-        # Outermost, so that even a 413 carries CORS headers a browser can read.
+        # Outside the body limit, so that even a 413 carries CORS headers a browser can read.
         Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                    allow_headers=["content-type", "authorization"], max_age=600),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg.graph import KnowledgeGraph
+from kg.model import Release
 from server import metrics
 
 __all__ = ["ReloadOutcome", "ServedGraph"]
@@ -44,9 +45,8 @@ class ReloadOutcome:
         return {"reloaded": self.ok, "version": self.version, "previous": self.previous, "error": self.error}
 
 
-def publish(kg: KnowledgeGraph) -> None:
-    """Set the graph gauges to a graph's version and size."""
-    release = kg.release()
+def publish(release: Release) -> None:
+    """Set the graph gauges to a served release's version and size."""
     metrics.observe_graph(release.version, release.built_at, release.nodes, release.edges, release.triples)
 
 
@@ -60,14 +60,16 @@ class ServedGraph:
 
     def __init__(self, kg: KnowledgeGraph, loader: Callable[[], KnowledgeGraph] | None = None) -> None:
         self.current = kg
+        #: ``current.release()``, computed once per graph (health checks read it often).
+        self.release: Release = kg.release()
         self._loader = loader
         self._lock = threading.Lock()
-        publish(kg)
+        publish(self.release)
 
     @property
     def version(self) -> str:
         """The release version served now."""
-        return self.current.release().version
+        return self.release.version
 
     def reload(self) -> ReloadOutcome:
         """Build the graph again from its release directories and swap it in if it loads.
@@ -89,9 +91,11 @@ class ServedGraph:
                 log.error("reload refused, still serving %s: %s", previous, reason)
                 metrics.record_reload("refused")
                 return ReloadOutcome(False, previous, previous, reason)
+            release = fresh.release()
             self.current = fresh  # the swap: requests already running keep the graph they read
-            publish(fresh)
+            self.release = release  # (a health check between the two lines shows the old version)
+            publish(release)
             metrics.record_reload("ok")
-            version = fresh.release().version
+            version = release.version
             log.info("reloaded: now serving %s (was %s)", version, previous)
             return ReloadOutcome(True, version, previous)
