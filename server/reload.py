@@ -64,6 +64,8 @@ class ServedGraph:
         self.release: Release = kg.release()
         self._loader = loader
         self._lock = threading.Lock()
+        #: Called after each successful swap (the server uses it to let the old graph be collected).
+        self.on_swap: Callable[[], None] | None = None
         publish(self.release)
 
     @property
@@ -96,6 +98,8 @@ class ServedGraph:
             self.release = release  # (a health check between the two lines shows the old version)
             publish(release)
             metrics.record_reload("ok")
+            if self.on_swap is not None:
+                self.on_swap()
             version = release.version
             log.info("reloaded: now serving %s (was %s)", version, previous)
             return ReloadOutcome(True, version, previous)

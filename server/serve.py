@@ -180,6 +180,14 @@ def _reload_in_place_on_sighup(app: Any) -> None:
     def on_sighup(_signum: int, _frame: Any) -> None:
         threading.Thread(target=served.reload, name="codingkg-reload", daemon=True).start()
 
+    def let_old_graph_go() -> None:
+        # The first graph was frozen out of the collector's reach; unfreeze so its cycles can be
+        # collected once the last request holding it ends, then freeze what is live now.
+        gc.unfreeze()
+        _return_freed_memory()
+        gc.freeze()
+
+    served.on_swap = let_old_graph_go
     signal.signal(signal.SIGHUP, on_sighup)
 
 
