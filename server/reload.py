@@ -66,6 +66,9 @@ class ServedGraph:
         self._lock = threading.Lock()
         #: Called after each successful swap (the server uses it to let the old graph be collected).
         self.on_swap: Callable[[], None] | None = None
+        #: Called before loading; returns why the release is refused, or ``None`` (the server
+        #: compiles the snapshot in another process with it, see :mod:`server.compile`).
+        self.prepare: Callable[[], str | None] | None = None
         publish(self.release)
 
     @property
@@ -87,6 +90,9 @@ class ServedGraph:
             if self._loader is None:
                 return ReloadOutcome(False, previous, previous, "this server was given a fixed graph; nothing to reload")
             try:
+                problem = self.prepare() if self.prepare is not None else None
+                if problem is not None:
+                    raise ValueError(problem)
                 fresh = self._loader()
             except Exception as err:  # any failure refuses the release; the old graph stays
                 reason = " ".join(str(err).split()) or type(err).__name__

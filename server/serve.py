@@ -7,10 +7,11 @@ close to one graph's whatever N. The parent supervises: it restarts a worker tha
 stops them all on SIGINT/SIGTERM. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
 
-SIGHUP reloads the releases without a restart. One process reloads in place (a thread builds
-and verifies the new graph aside, then swaps it in: :class:`server.reload.ServedGraph`). With
-forked workers a throwaway child verifies the releases and compiles their snapshot, the parent
-loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
+SIGHUP reloads the releases without a restart. A child interpreter first verifies the releases
+and compiles their snapshot (:mod:`server.compile`), so the serving processes never parse RDF
+and their memory stays what a fresh start gives. One process then reloads in place (a thread
+loads the new graph aside and swaps it in: :class:`server.reload.ServedGraph`). With forked
+workers the parent loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
 answer what their open connections send with ``Connection: close``, then exit), so requests in
 flight finish on the old graph, clients move over without a dropped connection and memory stays
 shared; a release that fails to verify or load is refused and the old workers keep serving.
@@ -38,6 +39,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from server import metrics
 from server.app import create_app, load_graph
+from server.compile import compile_aside
 from server.settings import ServerSettings
 
 __all__ = ["FACTORY", "LOG_FORMATS", "log_config", "serve"]
@@ -132,12 +134,12 @@ def serve(
 
     if workers == 1:
         app = app if app is not None else build()
-        _reload_in_place_on_sighup(app)
+        _reload_in_place_on_sighup(app, settings)
         _freeze_loaded_objects()
         uvicorn.run(app, **options)
         return
     if hasattr(os, "fork"):
-        prepare = (lambda: _compile_aside(settings)) if settings.use_cache else None
+        prepare = (lambda: compile_aside(settings)) if settings.use_cache else None
         _serve_forked(build(), workers, options, rebuild=build, prepare=prepare)
         return
     if settings.use_cache:
@@ -171,11 +173,13 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _reload_in_place_on_sighup(app: Any) -> None:
+def _reload_in_place_on_sighup(app: Any, settings: ServerSettings) -> None:
     """One process: SIGHUP reloads in a thread (the event loop keeps serving the old graph meanwhile)."""
     served = getattr(getattr(app, "state", None), "served", None)
     if served is None or not hasattr(signal, "SIGHUP"):
         return
+    if settings.use_cache:
+        served.prepare = lambda: compile_aside(settings)  # parse elsewhere, load the snapshot here
 
     def on_sighup(_signum: int, _frame: Any) -> None:
         threading.Thread(target=served.reload, name="codingkg-reload", daemon=True).start()
@@ -238,39 +242,6 @@ def _drain_on_sigusr1(server: uvicorn.Server, app: Any) -> None:
         threading.Timer(DRAIN_S, setattr, (server, "should_exit", True)).start()
 
     signal.signal(signal.SIGUSR1, drain)
-
-
-def _compile_aside(settings: ServerSettings) -> str | None:
-    """Verify the releases and compile their snapshot in a short-lived child process.
-
-    Parsing RDF leaves the parsing process's heap fragmented; done in the parent, every worker
-    forked afterwards would inherit that. Parsing in a throwaway child and then loading the
-    compact snapshot in the parent keeps the parent's memory what a fresh start gives.
-
-    Returns:
-        ``None`` when the snapshot is ready, else why the release was refused (one line).
-    """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: build, report, exit without running the parent's cleanup
-        os.close(read_end)
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
-        status = 0
-        try:
-            load_graph(settings)
-        except BaseException as err:  # report any failure to the parent, which refuses the release
-            os.write(write_end, (" ".join(str(err).split()) or type(err).__name__).encode()[:4000])
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        message = pipe.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    if status == 0:
-        return None
-    return message or f"the release build exited with status {status}"
 
 
 def _return_freed_memory() -> None:

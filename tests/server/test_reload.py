@@ -240,3 +240,16 @@ async def test_query_cost_is_read_from_the_response_extensions(release: Path) ->
         _sample(before, "codingkg_query_cost_sum", operation="query.ping") == 7
     assert _sample(after, "codingkg_query_cost_count", operation="query.ping") - \
         _sample(before, "codingkg_query_cost_count", operation="query.ping") == 1
+
+
+def test_compile_aside_writes_the_snapshot_or_says_why_not(release: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.compile import compile_aside
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CODINGKG_CACHE_DIR", str(cache))
+    assert compile_aside(ServerSettings(data_dirs=(release,))) is None
+    assert len(list(cache.glob("graph-*.snap"))) == 1
+    (release / "manifest.json").unlink()
+    problem = compile_aside(ServerSettings(data_dirs=(release,)))
+    assert problem is not None and "manifest.json" in problem and "\n" not in problem
