@@ -20,6 +20,7 @@ from kg import claims as engine
 from server.context import graph_of
 from server.findings import Finding, findings_of
 from server.limits import MAX_CLAIM_LINES, MAX_CLAIMS, ClientError, check_code, check_range
+from server.metrics import record_findings
 from server.types import ClaimType
 
 __all__ = ["ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
@@ -84,10 +85,14 @@ class ClaimsQuery:
 
     @strawberry.field(description="Check one claim against the payer's edits (date of service drives every lookup).")
     def check_claim(self, info: Info, claim: ClaimInput) -> ClaimCheck:
-        return ClaimCheck(model=engine.check_claim(graph_of(info), claim.to_model()))
+        check = engine.check_claim(graph_of(info), claim.to_model())
+        record_findings(f.rule for f in check.findings)
+        return ClaimCheck(model=check)
 
     @strawberry.field(description=f"Check up to {MAX_CLAIMS} claims in one request; results in the same order.")
     def check_claims(self, info: Info, claims: list[ClaimInput]) -> list[ClaimCheck]:
         check_range(len(claims), "claims (count)", 1, MAX_CLAIMS)
         models = [claim.to_model(f"claims[{n}]") for n, claim in enumerate(claims)]
-        return [ClaimCheck(model=check) for check in engine.check_claims(graph_of(info), models)]
+        checks = engine.check_claims(graph_of(info), models)
+        record_findings(f.rule for check in checks for f in check.findings)
+        return [ClaimCheck(model=check) for check in checks]

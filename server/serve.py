@@ -6,16 +6,30 @@ serves the same graph from pages it shares with the parent (copy-on-write), so m
 close to one graph's whatever N. The parent supervises: it restarts a worker that dies and
 stops them all on SIGINT/SIGTERM. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
+
+SIGHUP reloads the releases without a restart. A child interpreter first verifies the releases
+and compiles their snapshot (:mod:`server.compile`), so the serving processes never parse RDF
+and their memory stays what a fresh start gives. One process then reloads in place (a thread
+loads the new graph aside and swaps it in: :class:`server.reload.ServedGraph`). With forked
+workers the parent loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
+answer what their open connections send with ``Connection: close``, then exit), so requests in
+flight finish on the old graph, clients move over without a dropped connection and memory stays
+shared; a release that fails to verify or load is refused and the old workers keep serving.
+``POST /admin/reload`` in a worker asks the parent for the same by signalling it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
 import gc
 import logging
+import logging.config
 import os
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,11 +37,12 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from kg.snapshot import cached_load
-from server.app import create_app
+from server import metrics
+from server.app import create_app, load_graph
+from server.compile import compile_aside
 from server.settings import ServerSettings
 
-__all__ = ["FACTORY", "log_config", "serve"]
+__all__ = ["FACTORY", "LOG_FORMATS", "log_config", "serve"]
 
 log = logging.getLogger(__name__)
 #: Restarts of crashed workers allowed per minute before the supervisor gives up.
@@ -35,24 +50,38 @@ MAX_RESTARTS_PER_MINUTE = 10
 
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
+#: Accepted values of ``--log-format``.
+LOG_FORMATS = ("text", "json")
+#: Seconds a worker retired by a reload keeps answering on its open connections (each answer
+#: saying ``Connection: close``, so clients reconnect to the new workers) before it shuts down.
+DRAIN_S = 5.0
 
 
 def _compile_snapshot(settings: ServerSettings) -> None:
-    # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
-    from kg.layers import default_layers
+    # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times
+    # (the releases are verified first, as every load does).
+    load_graph(settings)
 
-    cached_load(default_layers(settings.data_dirs).files, use_cache=True)
 
-
-def log_config() -> dict[str, Any]:
+def log_config(log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging configuration, plus strawberry's and this package's loggers.
 
     Internal GraphQL errors are logged (with traceback) by the ``strawberry.execution`` logger
     before they are masked; this routes them to the same handler as uvicorn's own messages.
+
+    Args:
+        log_format: ``text`` (uvicorn's lines) or ``json`` (one object per line with the
+            request id, see :class:`server.observability.JsonFormatter`).
     """
     config = copy.deepcopy(LOGGING_CONFIG)
-    for name in ("strawberry", "server"):
+    for name in ("strawberry", "server", "kg"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    if log_format == "json":
+        config["formatters"]["json"] = {"()": "server.observability.JsonFormatter"}
+        config.setdefault("filters", {})["request_id"] = {"()": "server.observability.RequestIdFilter"}
+        for handler in config["handlers"].values():
+            handler["formatter"] = "json"
+            handler["filters"] = ["request_id"]
     return config
 
 
@@ -65,6 +94,7 @@ def serve(
     access_log: bool = True,
     app: Any = None,
     on_listen: Callable[[str], None] | None = None,
+    log_format: str = "text",
 ) -> None:
     """Serve the GraphQL API until interrupted.
 
@@ -80,10 +110,13 @@ def serve(
             the benchmark serves a trivial schema this way to compare like with like).
         on_listen: called with the base URL (``http://HOST:PORT``) once the socket is bound and
             the graph loaded, before serving (with port 0 the URL names the port chosen).
+        log_format: ``text`` or ``json`` (JSON lines with a request id, one access line per
+            request from the app instead of uvicorn's).
 
     Raises:
-        ValueError: ``workers`` is below 1, or above 1 with an ``app``.
+        ValueError: ``workers`` is below 1, or above 1 with an ``app``, or an unknown log format.
         OSError: the address cannot be bound (in use, not an interface of this host, ...).
+        kg.verify.ReleaseError: a release directory is missing, empty or does not match its manifest.
         kg.load.GraphLoadError: the graph does not load.
     """
     settings = settings or ServerSettings()
@@ -91,13 +124,26 @@ def serve(
         raise ValueError(f"workers must be at least 1 (got {workers})")
     if app is not None and workers > 1:
         raise ValueError("an explicit app can only be served by one process")
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "log_config": log_config()}
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
+    json_logs = log_format == "json"
+    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log and not json_logs,
+               "log_config": log_config(log_format)}
+
+    # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn
+    # applies it again in each worker).
+    logging.config.dictConfig(options["log_config"])
+
+    def build() -> Any:
+        return create_app(settings, json_access_log=json_logs and access_log)
+
     if workers == 1:
         # Bound here, before the graph loads, rather than by uvicorn: a port in use is then an
         # OSError the caller reports at once in one line, and port 0 can be announced.
         sock = _bind(host, port)
         try:
-            app = app if app is not None else create_app(settings)
+            app = app if app is not None else build()
+            _reload_in_place_on_sighup(app, settings)
             _announce(on_listen, host, sock)
             _freeze_loaded_objects()
             config = {k: v for k, v in options.items() if k not in ("host", "port")}
@@ -108,11 +154,12 @@ def serve(
     if hasattr(os, "fork"):
         sock = _bind(host, port)
         try:
-            app = create_app(settings)
+            app = build()
         except BaseException:
             sock.close()
             raise
-        _serve_forked(app, sock, workers, options, on_listen)
+        prepare = (lambda: compile_aside(settings)) if settings.use_cache else None
+        _serve_forked(app, sock, workers, options, on_listen, rebuild=build, prepare=prepare)
         return
     if settings.use_cache:
         _compile_snapshot(settings)
@@ -156,31 +203,170 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _reload_in_place_on_sighup(app: Any, settings: ServerSettings) -> None:
+    """One process: SIGHUP reloads in a thread (the event loop keeps serving the old graph meanwhile)."""
+    served = getattr(getattr(app, "state", None), "served", None)
+    if served is None or not hasattr(signal, "SIGHUP"):
+        return
+    if settings.use_cache:
+        served.prepare = lambda: compile_aside(settings)  # parse elsewhere, load the snapshot here
+
+    def on_sighup(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=served.reload, name="codingkg-reload", daemon=True).start()
+
+    def let_old_graph_go() -> None:
+        # The first graph was frozen out of the collector's reach; unfreeze so its cycles can be
+        # collected once the last request holding it ends, then freeze what is live now.
+        gc.unfreeze()
+        _return_freed_memory()
+        gc.freeze()
+
+    served.on_swap = let_old_graph_go
+    signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _ask_parent_to_reload(app: Any, parent: int) -> None:
+    """In a forked worker: the admin endpoint signals the supervisor, which swaps every worker."""
+    state = getattr(app, "state", None)
+    if state is not None and hasattr(state, "served"):
+        state.reload_hook = lambda: os.kill(parent, signal.SIGHUP)
+
+
 def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     # In the worker: default signal handling (uvicorn installs its own), serve until told to stop.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # reloads are the parent's job
+    _ask_parent_to_reload(app, parent)
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
     try:
-        uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
+        server = uvicorn.Server(uvicorn.Config(app, **config))
+        _drain_on_sigusr1(server, app)
+        server.run(sockets=[sock])
     finally:
         os._exit(0)
 
 
+def _drain_on_sigusr1(server: uvicorn.Server, app: Any) -> None:
+    """In a worker: SIGUSR1 retires it without dropping connections.
+
+    The worker stops accepting, answers what its open connections still send with
+    ``Connection: close`` (see :class:`server.observability.RequestObserver`), and shuts down
+    gracefully after :data:`DRAIN_S`. Shutting down at once would close idle keep-alive
+    connections under clients about to reuse them.
+    """
+    if not hasattr(signal, "SIGUSR1"):
+        return
+
+    def drain(_signum: int, _frame: Any) -> None:
+        state = getattr(app, "state", None)
+        if state is not None:
+            state.draining = True
+        for listener in getattr(server, "servers", ()):
+            listener.close()
+        threading.Timer(DRAIN_S, setattr, (server, "should_exit", True)).start()
+
+    signal.signal(signal.SIGUSR1, drain)
+
+
+def _return_freed_memory() -> None:
+    """Collect the old graph and hand freed heap pages back to the system (glibc only).
+
+    Python has no binding for malloc_trim; without it the pages of a replaced graph stay in
+    this process's RSS and in every worker forked from it.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: the pages stay, costing memory only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class _Generation:
+    """The app new workers are forked from, and the workers of older apps being retired."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.retired: set[int] = set()
+        self.reloading = False
+        self.pending = False
+        self.stopping = False
+
+
+def _refork_on_sighup(generation: _Generation, children: set[int], workers: int, sock: socket.socket,
+                      options: dict[str, Any], rebuild: Callable[[], Any],
+                      prepare: Callable[[], str | None] | None = None) -> None:
+    """Forked workers: SIGHUP builds a new app aside, forks new workers from it, retires the old."""
+    def refuse(reason: str) -> None:
+        log.error("reload refused, workers keep serving %s: %s", generation.app.state.served.version, reason)
+        metrics.record_reload("refused")
+
+    def reload_workers() -> None:
+        if generation.stopping:
+            return
+        problem = prepare() if prepare is not None else None
+        if problem is not None:
+            refuse(problem)
+            return
+        try:
+            fresh = rebuild()
+        except Exception as err:  # any failure refuses the release; the old workers keep serving
+            refuse(" ".join(str(err).split()) or type(err).__name__)
+            return
+        metrics.record_reload("ok")  # counted before forking, so the new workers' /metrics show it
+        log.info("reloaded: now serving %s", fresh.state.served.version)
+        old = set(children)
+        generation.app = fresh
+        gc.unfreeze()
+        _return_freed_memory()
+        _freeze_loaded_objects()
+        children.update(_fork_worker(fresh, sock, options) for _ in range(workers))
+        for pid in old:
+            children.discard(pid)
+            generation.retired.add(pid)
+            try:
+                os.kill(pid, signal.SIGUSR1)  # drain, then exit (see _drain_on_sigusr1)
+            except ProcessLookupError:
+                generation.retired.discard(pid)
+
+    def on_sighup(_signum: int, _frame: Any) -> None:
+        # Runs in the main thread between os.wait() retries; a HUP during a reload queues one more.
+        if generation.reloading:
+            generation.pending = True
+            return
+        generation.reloading = True
+        try:
+            while True:
+                generation.pending = False
+                reload_workers()
+                if not generation.pending:
+                    break
+        finally:
+            generation.reloading = False
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_sighup)
+
+
 def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str, Any],
-                  on_listen: Callable[[str], None] | None = None) -> None:
+                  on_listen: Callable[[str], None] | None = None, rebuild: Callable[[], Any] | None = None,
+                  prepare: Callable[[], str | None] | None = None) -> None:
     """Pre-fork ``workers`` uvicorn servers over one bound socket and one graph (see the module doc)."""
     _announce(on_listen, options["host"], sock)
     _freeze_loaded_objects()
+    generation = _Generation(app)
     children = {_fork_worker(app, sock, options) for _ in range(workers)}
+    del app  # from here on only generation.app holds it, so a reload can free the old graph
+    if rebuild is not None:
+        _refork_on_sighup(generation, children, workers, sock, options, rebuild, prepare)
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
-        stopping = True
+        stopping = generation.stopping = True
         for pid in list(children):
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -199,7 +385,9 @@ def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str
             except InterruptedError:
                 continue
             children.discard(pid)
-            if stopping:
+            metrics.mark_process_dead(pid)
+            if stopping or pid in generation.retired:
+                generation.retired.discard(pid)
                 continue
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < 60] + [now]
@@ -208,6 +396,6 @@ def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str
                 stop(signal.SIGTERM, None)
                 continue
             log.warning("worker %d exited with status %s; starting another", pid, status)
-            children.add(_fork_worker(app, sock, options))
+            children.add(_fork_worker(generation.app, sock, options))
     finally:
         sock.close()
