@@ -20,10 +20,22 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kg.load import GraphLoadError, rdf_files
+from kg.load import GraphLoadError
 
-__all__ = ["BASELINE_DIR", "BASELINE_NAME", "BaselineError", "baseline_files", "baseline_inputs", "baseline_release"]
+if TYPE_CHECKING:
+    from kg.verify import VerifiedRelease
+
+__all__ = [
+    "BASELINE_DIR",
+    "BASELINE_NAME",
+    "BaselineError",
+    "baseline_files",
+    "baseline_inputs",
+    "baseline_release",
+    "verified_baseline",
+]
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +155,31 @@ def baseline_release() -> Path:
     return target
 
 
+def verified_baseline() -> VerifiedRelease:
+    """The imported baseline release, verified against its manifest; a damaged cached copy is imported again.
+
+    The cache is only a cache: a baseline release there that lost a file or a byte is never
+    served, it is removed and rebuilt from the shipped (sha256-checked) CMS files.
+
+    Raises:
+        BaselineError: the shipped files are missing, altered or do not import.
+    """
+    from kg.verify import ReleaseError, verify_release
+
+    directory = baseline_release()
+    try:
+        return verify_release(directory)
+    except ReleaseError as err:
+        log.warning("the cached CMS baseline is damaged (%s); importing it again", err)
+    shutil.rmtree(directory, ignore_errors=True)
+    _memo.clear()
+    return verify_release(baseline_release())
+
+
 def baseline_files() -> list[Path]:
     """The RDF files of the imported baseline release (see :func:`baseline_release`).
 
     >>> sorted(p.name for p in baseline_files())[:2]
     ['codes.ttl', 'opps-addendum-b-2026-04-reduced-csv.ttl']
     """
-    return rdf_files(baseline_release())
+    return verified_baseline().rdf_files()

@@ -26,6 +26,9 @@ ENVIRONMENT = {
     "CODINGKG_CORS_ORIGINS": "--cors-origin (several separated by commas)",
     "CODINGKG_INTROSPECTION": "0 = --no-introspection",
     "CODINGKG_GRAPHIQL": "0 = --no-graphiql",
+    "CODINGKG_LOG_FORMAT": "--log-format (text or json)",
+    "CODINGKG_ADMIN_TOKEN": "enables POST /admin/reload for requests carrying this bearer token",
+    "CODINGKG_SNAPSHOT_KEY": "the snapshot signing key file (default ~/.config/codingkg/snapshot.key)",
     "CODINGKG_CACHE_DIR": "where compiled snapshots and the imported CMS baseline are kept (default ~/.cache/codingkg)",
 }
 _OFF = ("0", "false", "no", "off")
@@ -61,9 +64,12 @@ def _graph(data_dirs: Sequence[Path]) -> Any:
     """The embedded graph plus release directories, from the snapshot cache when it matches."""
     from kg.graph import KnowledgeGraph
     from kg.load import GraphLoadError
+    from kg.verify import ReleaseError
 
     try:
         return KnowledgeGraph.default(data_dirs, use_cache=True)
+    except ReleaseError as err:
+        raise _UsageError(str(err)) from None
     except GraphLoadError as err:
         raise _UsageError(f"cannot load the graph: {err}") from None
 
@@ -100,7 +106,21 @@ def _add_data(command: argparse.ArgumentParser, env: bool = False) -> None:
 
 # ---------------------------------------------------------------------------- commands
 def _cmd_serve(args: argparse.Namespace) -> int:
+    import shutil
+
+    from server.metrics_dir import share_metrics_across_workers
+
+    shared_metrics = share_metrics_across_workers(args.workers)  # before the server imports prometheus-client
+    try:
+        return _serve(args)
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
     from kg.load import GraphLoadError
+    from kg.verify import ReleaseError
     from server.serve import serve
     from server.settings import ServerSettings
 
@@ -114,7 +134,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         # Non-zero when the service stopped for any reason but SIGINT/SIGTERM.
-        return serve(settings, host=args.host, port=args.port, workers=args.workers, on_listen=announce)
+        return serve(settings, host=args.host, port=args.port, workers=args.workers, on_listen=announce,
+                     log_format=args.log_format)
+    except ReleaseError as err:  # raised while loading, before any request is answered
+        raise _UsageError(str(err)) from None
     except GraphLoadError as err:
         raise _UsageError(f"cannot load the graph: {err}") from None
     except OSError as err:
@@ -177,8 +200,13 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from kg.validate import default_data_files, validate_files
+    from kg.verify import ReleaseError
 
-    report = validate_files(default_data_files(args.data))
+    try:
+        files = default_data_files(args.data)
+    except ReleaseError as err:
+        raise _UsageError(str(err)) from None
+    report = validate_files(files)
     for violation in report.violations:
         print(violation, file=sys.stderr)
     if report.conforms:
@@ -222,6 +250,8 @@ def _serve_options(command: argparse.ArgumentParser) -> None:
                          help="reject __schema/__type queries (or CODINGKG_INTROSPECTION=0)")
     command.add_argument("--no-graphiql", action="store_true", default=env("CODINGKG_GRAPHIQL", "1").strip().lower() in _OFF,
                          help="do not serve the browser pages: GraphiQL, the explorer (or CODINGKG_GRAPHIQL=0)")
+    command.add_argument("--log-format", choices=("text", "json"), default=env("CODINGKG_LOG_FORMAT", "text"),
+                         help="log lines as text (default) or JSON objects with a request id (or $CODINGKG_LOG_FORMAT)")
 
 
 def _check_options(command: argparse.ArgumentParser) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.bulk import BulkEdges
-from kg.load import LoadResult, rdf_files
+from kg.load import LoadResult
 from kg.snapshot import cached_load
 from kg.vocab import CK, code_iri, local_name
 
@@ -87,12 +87,16 @@ def _plain(value: Any) -> Any:
 
 def _load(directory: Path) -> LoadResult:
     """A release over the vocabulary alone, through the snapshot cache (full quarters parse slowly)."""
+    from kg.verify import verify_release
     from ontology import VOCABULARY_FILE
 
-    files = rdf_files(Path(directory))
+    release = verify_release(Path(directory))  # a damaged release is an error, not a smaller diff
+    files = release.rdf_files()
     if not files:
         raise FileNotFoundError(f"{directory}: no RDF release files")
-    return cached_load([[VOCABULARY_FILE], files])
+    result = cached_load([[VOCABULARY_FILE], files], digests=release.digests())
+    release.check_unchanged()
+    return result
 
 
 Key = tuple[str, str, str, str | None]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -114,7 +114,8 @@ class KnowledgeGraph:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_layers(
-        cls, layers: Sequence[Sequence[Path]], layer_names: Sequence[str] | None = None, use_cache: bool = False
+        cls, layers: Sequence[Sequence[Path]], layer_names: Sequence[str] | None = None, use_cache: bool = False,
+        digests: Mapping[Path, str] | None = None,
     ) -> KnowledgeGraph:
         """Load layered RDF files (layer 0 curated, later layers override).
 
@@ -122,9 +123,10 @@ class KnowledgeGraph:
             layers: lists of RDF files, curated first.
             layer_names: a name per layer, shown in :meth:`release`.
             use_cache: read and write a compiled snapshot (see :mod:`kg.snapshot`).
+            digests: verified sha256 of input files, reused for the snapshot key.
         """
         names = layer_names or ["curated", *(f"layer-{i}" for i in range(1, len(layers)))]
-        return cls(cached_load(layers, use_cache=use_cache), names)
+        return cls(cached_load(layers, use_cache=use_cache, digests=digests), names)
 
     @classmethod
     def default(cls, data_dirs: Sequence[Path] = (), use_cache: bool = False, baseline: bool = True) -> KnowledgeGraph:
@@ -133,16 +135,24 @@ class KnowledgeGraph:
         Graphs are kept per process and input files: asking again for unchanged inputs returns
         the same (read-only) graph instead of parsing it again.
 
+        Each directory is checked against its manifest first (:func:`kg.verify.verify_release`),
+        so a truncated, edited or unsealed release is refused rather than served smaller.
+
         Args:
-            data_dirs: directories of RDF files (e.g. written by ``codingkg import``).
+            data_dirs: release directories (written by ``codingkg import``).
             use_cache: read and write a compiled snapshot (the server does).
             baseline: include the embedded CMS baseline (see :mod:`kg.baseline`).
 
         Raises:
             kg.load.GraphLoadError: a file cannot be parsed, or the embedded baseline is damaged.
+            kg.verify.ReleaseError: a directory is missing, empty, or does not match its manifest.
 
         >>> KnowledgeGraph.default().release().layers
         ('cms-baseline', 'curated')
+        >>> KnowledgeGraph.default([Path("/nonexistent")])
+        Traceback (most recent call last):
+        ...
+        kg.verify.ReleaseError: /nonexistent: no such release directory
         """
         from kg.layers import default_layers
 
@@ -153,7 +163,8 @@ class KnowledgeGraph:
         if kg is not None:
             _DEFAULT_MEMO[key] = kg  # most recently used last
         else:
-            kg = cls.from_layers(layers.files, layers.names, use_cache=use_cache)
+            kg = cls.from_layers(layers.files, layers.names, use_cache=use_cache, digests=layers.digests())
+            layers.check_unchanged()  # what was loaded is what was verified
             kg.data_dirs = tuple(Path(d) for d in data_dirs)
             while len(_DEFAULT_MEMO) >= _DEFAULT_MEMO_SIZE:  # a full graph is hundreds of MB: keep few
                 del _DEFAULT_MEMO[next(iter(_DEFAULT_MEMO))]

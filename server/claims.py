@@ -29,6 +29,7 @@ from server.limits import (
     check_identifier,
     check_range,
 )
+from server.metrics import record_findings
 from server.types import ClaimType
 
 __all__ = ["CHUNK_CLAIMS", "ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
@@ -97,7 +98,9 @@ class ClaimsQuery:
 
     @strawberry.field(description="Check one claim against the payer's edits (date of service drives every lookup).")
     def check_claim(self, info: Info, claim: ClaimInput) -> ClaimCheck:
-        return ClaimCheck(model=engine.check_claim(graph_of(info), claim.to_model()))
+        check = engine.check_claim(graph_of(info), claim.to_model())
+        record_findings(f.rule for f in check.findings)
+        return ClaimCheck(model=check)
 
     @strawberry.field(
         description=f"Check up to {MAX_CLAIMS} claims of {MAX_BATCH_LINES} lines in all in one request; "
@@ -111,5 +114,7 @@ class ClaimsQuery:
         for start in range(0, len(models), CHUNK_CLAIMS):
             # graph_of checks the request's deadline, so a batch past its time stops between chunks.
             kg = graph_of(info)
-            checks.extend(ClaimCheck(model=check) for check in engine.check_claims(kg, models[start:start + CHUNK_CLAIMS]))
+            chunk = engine.check_claims(kg, models[start:start + CHUNK_CLAIMS])
+            record_findings(f.rule for check in chunk for f in check.findings)
+            checks.extend(ClaimCheck(model=check) for check in chunk)
         return checks

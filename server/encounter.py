@@ -20,6 +20,7 @@ from kg import encounter as engine
 from server.context import graph_of
 from server.findings import Finding, findings_of
 from server.limits import MAX_ADMINISTRATIONS, ClientError, check_range, check_text
+from server.metrics import record_findings
 from server.types import Source, sources_of
 
 __all__ = ["AdministrationInput", "CodedLine", "EncounterCoding", "EncounterInput", "EncounterQuery"]
@@ -125,4 +126,5 @@ class EncounterQuery:
     @strawberry.field(description="Code an infusion record: initial, sequential, concurrent, push and additional-hour codes.")
     def code_encounter(self, info: Info, encounter: EncounterInput) -> EncounterCoding:
         coding = engine.code_encounter(graph_of(info), encounter.to_model())
+        record_findings(f.rule for f in coding.findings)
         return EncounterCoding(model=coding)

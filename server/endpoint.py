@@ -27,7 +27,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -108,6 +108,8 @@ class _Outcome:
     operation: str | None = None
     cost: int = 0
     extensions: dict[str, Any] = field(default_factory=dict)
+    #: For :mod:`server.metrics`: ``ok``, ``partial`` or ``error`` once the query was answered.
+    result: str | None = None
 
 
 class GraphQLEndpoint:
@@ -115,7 +117,8 @@ class GraphQLEndpoint:
 
     Args:
         schema: the strawberry schema (:func:`server.schema.build_schema`).
-        kg: the graph every request reads.
+        kg: the graph every request reads, or a function giving the graph to serve now (a
+            reload swaps it; each request keeps the graph it started with).
         ide: an ASGI app that renders GraphiQL for browsers (``GET`` asking for HTML), or
             ``None`` to answer those 404.
         budget: the most a query may cost.
@@ -128,7 +131,7 @@ class GraphQLEndpoint:
     def __init__(
         self,
         schema: Any,
-        kg: KnowledgeGraph,
+        kg: KnowledgeGraph | Callable[[], KnowledgeGraph],
         ide: Any = None,
         *,
         budget: int = MAX_COST,
@@ -138,7 +141,7 @@ class GraphQLEndpoint:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.schema = schema
-        self.kg = kg
+        self.graph: Callable[[], KnowledgeGraph] = kg if callable(kg) else (lambda: kg)
         self.ide = ide
         self.budget = budget
         self.seconds = seconds
@@ -190,6 +193,11 @@ class GraphQLEndpoint:
             status, body, headers = 200, _error_body(deadline_message(self.seconds), dict(outcome.extensions)), None
         request.state.graphql_operation = outcome.operation
         request.state.graphql_cost = outcome.cost
+        # What RequestObserver counts in server.metrics (the operation label is OperationObserver's).
+        state = request.scope.setdefault("state", {})
+        state["cost"] = outcome.cost
+        if outcome.result is not None:
+            state["outcome"] = outcome.result
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     def _finished(self, _: Any) -> None:
@@ -230,12 +238,13 @@ class GraphQLEndpoint:
             # execution, which validates first and so runs nothing.
             if document is not None and not validate(self.schema._schema, document, self._rules):
                 outcome.body = _error_body(str(err), outcome.extensions)
+                outcome.result = "error"
                 return
         outcome.status, outcome.body = self._run(graphql_request, outcome)
 
     def _run(self, graphql_request: GraphQLRequest, outcome: _Outcome) -> tuple[int, bytes]:
         """Execute and encode: (status, JSON body)."""
-        context = Context(kg=self.kg, request=outcome.request, deadline=outcome.deadline)
+        context = Context(kg=self.graph(), request=outcome.request, deadline=outcome.deadline)
         allowed = {StrawberryOperationType.QUERY} if outcome.request.method == "GET" else set(StrawberryOperationType)
         extensions = outcome.extensions
         try:
@@ -255,7 +264,9 @@ class GraphQLEndpoint:
             log.exception("query execution failed")
             return 500, _error_body(INTERNAL_ERROR_MESSAGE)
         if time.monotonic() > outcome.deadline:
+            outcome.result = "error"
             return 200, _error_body(deadline_message(self.seconds), extensions)
+        outcome.result = "ok" if not result.errors else ("error" if result.data is None else "partial")
         payload = process_result(result)
         payload["extensions"] = {**(payload.get("extensions") or {}), **extensions}
         body = "".join(_json_chunks(payload)).encode()

@@ -20,20 +20,34 @@ The parent supervises the forked workers and never gives up silently:
 Connections are limited below the ASGI layer (:mod:`server.connections`): a read timeout,
 uvicorn's keep-alive timeout, a header size cap, and a cap on open connections sized to the
 file-descriptor limit. uvicorn's own access log is off (it writes the URL, and a GET carries
-the query there); :class:`~server.middleware.AccessLog` logs each request instead.
+the query there); :class:`~server.middleware.AccessLog` (text) or
+:class:`~server.observability.RequestObserver` (JSON) logs each request instead.
+
+SIGHUP reloads the releases without a restart. A child interpreter first verifies the releases
+and compiles their snapshot (:mod:`server.compile`), so the serving processes never parse RDF
+and their memory stays what a fresh start gives. One process then reloads in place (a thread
+loads the new graph aside and swaps it in: :class:`server.reload.ServedGraph`). With forked
+workers the parent loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
+answer what their open connections send with ``Connection: close``, then exit), so requests in
+flight finish on the old graph, clients move over without a dropped connection and memory stays
+shared; a release that fails to verify or load is refused and the old workers keep serving.
+``POST /admin/reload`` in a worker asks the parent for the same by signalling it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import gc
 import logging
+import logging.config
 import multiprocessing
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,13 +55,14 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from kg.snapshot import cached_load
-from server.app import create_app
+from server import metrics
+from server.app import create_app, load_graph
+from server.compile import compile_aside
 from server.connections import connection_cap, guarded_protocol, raise_fd_limit
 from server.middleware import ACCESS_LOGGER
 from server.settings import ServerSettings
 
-__all__ = ["FACTORY", "log_config", "serve"]
+__all__ = ["FACTORY", "LOG_FORMATS", "log_config", "serve"]
 
 log = logging.getLogger(__name__)
 #: Delay before restarting a worker that died soon after it started; doubles per such death.
@@ -66,16 +81,20 @@ SWITCH_INTERVAL = 0.001
 
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
+#: Accepted values of ``--log-format``.
+LOG_FORMATS = ("text", "json")
+#: Seconds a worker retired by a reload keeps answering on its open connections (each answer
+#: saying ``Connection: close``, so clients reconnect to the new workers) before it shuts down.
+DRAIN_S = 5.0
 
 
 def _compile_snapshot(settings: ServerSettings) -> None:
-    # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times.
-    from kg.layers import default_layers
+    # Build the snapshot once in the parent so N workers read it instead of parsing RDF N times
+    # (the releases are verified first, as every load does).
+    load_graph(settings)
 
-    cached_load(default_layers(settings.data_dirs).files, use_cache=True)
 
-
-def log_config(access_log: bool = True) -> dict[str, Any]:
+def log_config(log_format: str = "text", access_log: bool = True) -> dict[str, Any]:
     """uvicorn's logging configuration, plus strawberry's and this package's loggers.
 
     Internal GraphQL errors are logged (with traceback) by the ``strawberry.execution`` logger
@@ -84,13 +103,15 @@ def log_config(access_log: bool = True) -> dict[str, Any]:
     uvicorn's repeated warnings (failed accepts, invalid requests) are kept to one a minute.
 
     Args:
+        log_format: ``text`` (uvicorn's lines) or ``json`` (one object per line with the
+            request id, see :class:`server.observability.JsonFormatter`).
         access_log: log one line per request.
     """
     config = copy.deepcopy(LOGGING_CONFIG)
     filters = config.setdefault("filters", {})
     filters["once_a_minute"] = {"()": "server.connections.RateLimitedFilter"}
     filters["warnings_once_a_minute"] = {"()": "server.connections.RateLimitedFilter", "max_level": logging.WARNING}
-    for name in ("strawberry", "server"):
+    for name in ("strawberry", "server", "kg"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     config["loggers"][ACCESS_LOGGER] = {"handlers": ["access"], "level": "INFO" if access_log else "WARNING",
                                         "propagate": False}
@@ -99,6 +120,12 @@ def log_config(access_log: bool = True) -> dict[str, Any]:
     config["loggers"]["asyncio"] = {"handlers": ["default"], "level": "WARNING", "propagate": False,
                                     "filters": ["once_a_minute"]}
     config["loggers"]["uvicorn.error"] = {"level": "INFO", "filters": ["warnings_once_a_minute"]}
+    if log_format == "json":
+        config["formatters"]["json"] = {"()": "server.observability.JsonFormatter"}
+        config.setdefault("filters", {})["request_id"] = {"()": "server.observability.RequestIdFilter"}
+        for handler in config["handlers"].values():
+            handler["formatter"] = "json"
+            handler["filters"] = ["request_id"]
     return config
 
 
@@ -111,6 +138,7 @@ def serve(
     access_log: bool = True,
     app: Any = None,
     on_listen: Callable[[str], None] | None = None,
+    log_format: str = "text",
 ) -> int:
     """Serve the GraphQL API until interrupted.
 
@@ -126,13 +154,16 @@ def serve(
             the benchmark serves a trivial schema this way to compare like with like).
         on_listen: called with the base URL (``http://HOST:PORT``) once the socket is bound and
             the graph loaded, before serving (with port 0 the URL names the port chosen).
+        log_format: ``text`` or ``json`` (JSON lines with a request id, one access line per
+            request from the app instead of uvicorn's).
 
     Returns:
         The exit status: 0 when stopped by SIGINT/SIGTERM, non-zero otherwise.
 
     Raises:
-        ValueError: ``workers`` is below 1, or above 1 with an ``app``.
+        ValueError: ``workers`` is below 1, or above 1 with an ``app``, or an unknown log format.
         OSError: the address cannot be bound (in use, not an interface of this host, ...).
+        kg.verify.ReleaseError: a release directory is missing, empty or does not match its manifest.
         kg.load.GraphLoadError: the graph does not load.
     """
     settings = settings or ServerSettings()
@@ -140,21 +171,35 @@ def serve(
         raise ValueError(f"workers must be at least 1 (got {workers})")
     if app is not None and workers > 1:
         raise ValueError("an explicit app can only be served by one process")
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
+    json_logs = log_format == "json"
     sys.setswitchinterval(SWITCH_INTERVAL)
-    # uvicorn's access log is off: AccessLog logs each request without its query string.
+    # uvicorn's access log is off: it writes the URL, and a GET carries the query there. The
+    # app logs each request instead (AccessLog in text, RequestObserver in JSON).
     options: dict[str, Any] = {
-        "host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": log_config(access_log),
+        "host": host, "port": port, "log_level": log_level, "access_log": False,
+        "log_config": log_config(log_format, access_log and not json_logs),
         "timeout_keep_alive": settings.keep_alive, "h11_max_incomplete_event_size": settings.max_header_bytes,
     }
     if hasattr(os, "fork"):
         cap = connection_cap(settings.max_connections, raise_fd_limit())
         options["http"] = guarded_protocol(settings.read_timeout, cap)
+
+    # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn
+    # applies it again in each worker).
+    logging.config.dictConfig(options["log_config"])
+
+    def build() -> Any:
+        return create_app(settings, json_access_log=json_logs and access_log)
+
     if workers == 1:
         # Bound here, before the graph loads, rather than by uvicorn: a port in use is then an
         # OSError the caller reports at once in one line, and port 0 can be announced.
         sock = _bind(host, port)
         try:
-            app = app if app is not None else create_app(settings)
+            app = app if app is not None else build()
+            _reload_in_place_on_sighup(app, settings)
             _announce(on_listen, host, sock)
             _freeze_loaded_objects()
             config = {k: v for k, v in options.items() if k not in ("host", "port")}
@@ -166,11 +211,13 @@ def serve(
     if hasattr(os, "fork"):
         sock = _bind(host, port)
         try:
-            app = create_app(settings)
+            app = build()
         except BaseException:
             sock.close()
             raise
-        return _serve_forked(app, sock, workers, options, settings.heartbeat_timeout, on_listen)
+        prepare = (lambda: compile_aside(settings)) if settings.use_cache else None
+        return _serve_forked(app, sock, workers, options, settings.heartbeat_timeout, on_listen, rebuild=build,
+                             prepare=prepare)
     if settings.use_cache:
         _compile_snapshot(settings)
     os.environ.update(settings.to_env())
@@ -214,6 +261,35 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _reload_in_place_on_sighup(app: Any, settings: ServerSettings) -> None:
+    """One process: SIGHUP reloads in a thread (the event loop keeps serving the old graph meanwhile)."""
+    served = getattr(getattr(app, "state", None), "served", None)
+    if served is None or not hasattr(signal, "SIGHUP"):
+        return
+    if settings.use_cache:
+        served.prepare = lambda: compile_aside(settings)  # parse elsewhere, load the snapshot here
+
+    def on_sighup(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=served.reload, name="codingkg-reload", daemon=True).start()
+
+    def let_old_graph_go() -> None:
+        # The first graph was frozen out of the collector's reach; unfreeze so its cycles can be
+        # collected once the last request holding it ends, then freeze what is live now.
+        gc.unfreeze()
+        _return_freed_memory()
+        gc.freeze()
+
+    served.on_swap = let_old_graph_go
+    signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _ask_parent_to_reload(app: Any, parent: int) -> None:
+    """In a forked worker: the admin endpoint signals the supervisor, which swaps every worker."""
+    state = getattr(app, "state", None)
+    if state is not None and hasattr(state, "served"):
+        state.reload_hook = lambda: os.kill(parent, signal.SIGHUP)
+
+
 class _BeatingServer(uvicorn.Server):
     """A uvicorn server whose event loop writes a heartbeat to shared memory on every tick."""
 
@@ -229,6 +305,7 @@ class _BeatingServer(uvicorn.Server):
 
 
 def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: Any, slot: int) -> int:
+    parent = os.getpid()
     beats[slot] = time.monotonic()  # the worker's first beat: it has heartbeat_timeout to start
     pid = os.fork()
     if pid:
@@ -236,14 +313,153 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: 
     # In the worker: default signal handling (uvicorn installs its own), serve until told to stop.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # reloads are the parent's job
+    _ask_parent_to_reload(app, parent)
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
     status = 1
     try:
         server = _BeatingServer(uvicorn.Config(app, **config), beats, slot)
+        _drain_on_sigusr1(server, app)
         server.run(sockets=[sock])
         status = 0 if server.started else 1
     finally:
         os._exit(status)
+
+
+def _drain_on_sigusr1(server: uvicorn.Server, app: Any) -> None:
+    """In a worker: SIGUSR1 retires it without dropping connections.
+
+    The worker stops accepting, answers what its open connections still send with
+    ``Connection: close`` (see :class:`server.observability.RequestObserver`), and shuts down
+    gracefully after :data:`DRAIN_S`. Shutting down at once would close idle keep-alive
+    connections under clients about to reuse them.
+    """
+    if not hasattr(signal, "SIGUSR1"):
+        return
+
+    def drain(_signum: int, _frame: Any) -> None:
+        state = getattr(app, "state", None)
+        if state is not None:
+            state.draining = True
+        for listener in getattr(server, "servers", ()):
+            listener.close()
+        threading.Timer(DRAIN_S, setattr, (server, "should_exit", True)).start()
+
+    signal.signal(signal.SIGUSR1, drain)
+
+
+def _return_freed_memory() -> None:
+    """Collect the old graph and hand freed heap pages back to the system (glibc only).
+
+    Python has no binding for malloc_trim; without it the pages of a replaced graph stay in
+    this process's RSS and in every worker forked from it.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: the pages stay, costing memory only
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class _Workers:
+    """The live workers: each one's heartbeat slot (in memory shared across fork) and start time."""
+
+    def __init__(self, sock: socket.socket, options: dict[str, Any], capacity: int) -> None:
+        self.sock = sock
+        self.options = options
+        self.beats = multiprocessing.RawArray("d", capacity)
+        self.slots: dict[int, int] = {}  # pid -> slot in beats
+        self.born: dict[int, float] = {}  # pid -> time.monotonic() at fork
+
+    def spawn(self, app: Any) -> int:
+        """Fork a worker serving ``app`` into a free heartbeat slot; its pid."""
+        used = set(self.slots.values())
+        slot = next(n for n in range(len(self.beats)) if n not in used)
+        pid = _fork_worker(app, self.sock, self.options, self.beats, slot)
+        self.slots[pid] = slot
+        self.born[pid] = time.monotonic()
+        return pid
+
+    def forget(self, pid: int) -> float | None:
+        """Stop watching a worker; when it was live, the time it was forked."""
+        self.slots.pop(pid, None)
+        return self.born.pop(pid, None)
+
+    def silent(self, timeout: float) -> list[tuple[int, float]]:
+        """The live workers whose last heartbeat is older than ``timeout`` seconds, with the silence."""
+        now = time.monotonic()
+        return [(pid, now - self.beats[slot]) for pid, slot in list(self.slots.items()) if now - self.beats[slot] > timeout]
+
+    def beat_now(self, pid: int) -> None:
+        """Count the worker as just heard from (one kill per silence, not one per supervisor turn)."""
+        slot = self.slots.get(pid)
+        if slot is not None:
+            self.beats[slot] = time.monotonic()
+
+
+class _Generation:
+    """The app new workers are forked from, and the workers of older apps being retired."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.retired: set[int] = set()
+        self.reloading = False
+        self.pending = False
+        self.stopping = False
+
+
+def _refork_on_sighup(generation: _Generation, live: _Workers, workers: int, rebuild: Callable[[], Any],
+                      prepare: Callable[[], str | None] | None = None) -> None:
+    """Forked workers: SIGHUP builds a new app aside, forks new workers from it, retires the old."""
+    def refuse(reason: str) -> None:
+        log.error("reload refused, workers keep serving %s: %s", generation.app.state.served.version, reason)
+        metrics.record_reload("refused")
+
+    def reload_workers() -> None:
+        if generation.stopping:
+            return
+        problem = prepare() if prepare is not None else None
+        if problem is not None:
+            refuse(problem)
+            return
+        try:
+            fresh = rebuild()
+        except Exception as err:  # any failure refuses the release; the old workers keep serving
+            refuse(" ".join(str(err).split()) or type(err).__name__)
+            return
+        metrics.record_reload("ok")  # counted before forking, so the new workers' /metrics show it
+        log.info("reloaded: now serving %s", fresh.state.served.version)
+        old = set(live.slots)
+        generation.app = fresh
+        gc.unfreeze()
+        _return_freed_memory()
+        _freeze_loaded_objects()
+        for _ in range(workers):
+            live.spawn(fresh)
+        for pid in old:
+            live.forget(pid)
+            generation.retired.add(pid)
+            try:
+                os.kill(pid, signal.SIGUSR1)  # drain, then exit (see _drain_on_sigusr1)
+            except ProcessLookupError:
+                generation.retired.discard(pid)
+
+    def on_sighup(_signum: int, _frame: Any) -> None:
+        # Runs in the main thread between os.wait() retries; a HUP during a reload queues one more.
+        if generation.reloading:
+            generation.pending = True
+            return
+        generation.reloading = True
+        try:
+            while True:
+                generation.pending = False
+                reload_workers()
+                if not generation.pending:
+                    break
+        finally:
+            generation.reloading = False
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_sighup)
 
 
 def _restart_delay(quick_deaths: int) -> float:
@@ -256,61 +472,62 @@ def _restart_delay(quick_deaths: int) -> float:
 
 
 def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str, Any], heartbeat_timeout: float,
-                  on_listen: Callable[[str], None] | None = None) -> int:
+                  on_listen: Callable[[str], None] | None = None, rebuild: Callable[[], Any] | None = None,
+                  prepare: Callable[[], str | None] | None = None) -> int:
     """Pre-fork ``workers`` uvicorn servers over one bound socket and one graph; supervise them (see the module doc)."""
     _announce(on_listen, options["host"], sock)
     _freeze_loaded_objects()
-    beats = multiprocessing.RawArray("d", workers)  # shared with the workers across fork
-    slots: dict[int, int] = {}  # pid -> slot
-    born: dict[int, float] = {}  # pid -> start time
-    pending: dict[int, float] = {}  # slot -> when to start its next worker
+    generation = _Generation(app)
+    # Room for two sets of workers: a reload forks the new set before it retires the old.
+    live = _Workers(sock, options, capacity=2 * workers)
+    for _ in range(workers):
+        live.spawn(app)
+    del app  # from here on only generation.app holds it, so a reload can free the old graph
+    if rebuild is not None:
+        _refork_on_sighup(generation, live, workers, rebuild, prepare)
+    restarts: list[float] = []  # when to start a worker in place of one that died
     quick_deaths = 0
     stopping: float | None = None
-
-    def start(slot: int) -> None:
-        pid = _fork_worker(app, sock, options, beats, slot)
-        slots[pid] = slot
-        born[pid] = time.monotonic()
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = stopping or time.monotonic()
-        for pid in list(slots):
+        generation.stopping = True
+        for pid in [*live.slots, *generation.retired]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for slot in range(workers):
-        start(slot)
     try:
-        while slots or stopping is None:
+        while live.slots or stopping is None:
             now = time.monotonic()
             for pid, status in _reap():
-                slot = slots.pop(pid, None)
-                if slot is None or stopping is not None:
+                metrics.mark_process_dead(pid)
+                if pid in generation.retired:
+                    generation.retired.discard(pid)
                     continue
-                lived = now - born.pop(pid, now)
+                born = live.forget(pid)
+                if born is None or stopping is not None:
+                    continue
+                lived = now - born
                 quick_deaths = 0 if lived >= HEALTHY_AFTER else quick_deaths + 1
                 delay = _restart_delay(quick_deaths)
                 log.warning("worker %d exited (status %s) after %.1f s; starting another in %.1f s", pid, status, lived, delay)
-                pending[slot] = now + delay
+                restarts.append(now + delay)
             if stopping is not None:
                 if now - stopping > STOP_GRACE:
-                    for pid in list(slots):
+                    for pid in list(live.slots):
                         _kill(pid)
                 time.sleep(0.05)
                 continue
-            for slot, when in list(pending.items()):
-                if now >= when:
-                    del pending[slot]
-                    start(slot)
-            for pid, slot in list(slots.items()):
-                silent = now - beats[slot]
-                if silent > heartbeat_timeout:
-                    log.error("worker %d sent no heartbeat for %.0f s; replacing it", pid, silent)
-                    _kill(pid)
-                    beats[slot] = now  # one kill per timeout, not one per loop turn
+            for when in [t for t in restarts if t <= now]:
+                restarts.remove(when)
+                live.spawn(generation.app)
+            for pid, silence in live.silent(heartbeat_timeout):
+                log.error("worker %d sent no heartbeat for %.0f s; replacing it", pid, silence)
+                _kill(pid)
+                live.beat_now(pid)
             time.sleep(0.1)
     finally:
         sock.close()

@@ -676,7 +676,7 @@ class Release:
         """Wrap a domain release."""
         return cls(model=release)
 
-    @strawberry.field(description="Data version: engine version plus the layer names.")
+    @strawberry.field(description="Data version: engine version, layer names and a digest of the release manifests.")
     def version(self) -> str:
         return self.model.version
 

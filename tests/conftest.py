@@ -6,6 +6,8 @@ ships (``ontology/cms/``), other reference text is under ``tests/data/``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,16 @@ def curated() -> KnowledgeGraph:
 def test_data() -> Path:
     """The folder of reference files the tests read (``tests/data``)."""
     return TEST_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshot_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A snapshot secret for this test run, so tests never touch the real installation's key."""
+    path = tmp_path_factory.mktemp("snapshot-key") / "snapshot.key"
+    previous = os.environ.get("CODINGKG_SNAPSHOT_KEY")
+    os.environ["CODINGKG_SNAPSHOT_KEY"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("CODINGKG_SNAPSHOT_KEY", None)
+    else:
+        os.environ["CODINGKG_SNAPSHOT_KEY"] = previous

@@ -8,7 +8,7 @@ export const CLAIM_TYPES = ["PROFESSIONAL", "FACILITY_OUTPATIENT", "FACILITY_INP
 const SOURCE = "title publisher quarter confidence";
 const CARD = `query Card($code: String!, $asOf: Date) {
   code(code: $code, asOf: $asOf) {
-    code title description system isAddOn family familyTitle effective end
+    code title titleSource description system isAddOn family familyTitle effective end
     validPrimaries(asOf: $asOf) { code title }
     addOns(asOf: $asOf) { code title }
     ${CLAIM_TYPES.map((t) => `${t}: mue(claimType: ${t}, asOf: $asOf) { maxUnits adjudication perDateOfService sources { ${SOURCE} } }`).join("\n    ")}
@@ -62,7 +62,9 @@ export async function showCard(element, code, asOf, onNavigate) {
     element,
     h("header", { className: "card-head" },
       h("h2", { "data-testid": "card-code" }, c.code, " ", h("span", { className: "muted small" }, c.system)),
-      h("p", { className: "card-title", "data-testid": "card-title" }, c.title || "descriptor not licensed"),
+      // The AMA licenses CPT descriptors: such codes carry a neutral placeholder, said plainly here.
+      h("p", { className: "card-title", "data-testid": "card-title" },
+        c.titleSource === "NOT_LICENSED" ? "descriptor not licensed" : c.title || "no descriptor in the source files"),
       h("p", {},
         c.isAddOn ? h("span", { className: "tag addon" }, "add-on code") : h("span", { className: "tag" }, "primary or standalone"),
         c.family ? h("span", { className: "muted small" }, ` family ${c.family}${c.familyTitle ? ` (${c.familyTitle})` : ""}`) : null),

@@ -4,8 +4,10 @@ A release directory holds, per imported file, a Turtle file of its facts (and, f
 tables, a bulk Turtle file in the one-node-per-line layout :mod:`kg.bulk` streams), a
 ``codes.ttl`` with every code the files name that the curated data lacks, a ``sources.ttl``
 with one ``ck:Source`` per file (sha256, rows, quarter) that every fact cites, and a
-``manifest.json``. Everything is written into a temporary directory beside the target and
-renamed into place only when every file has been read without error.
+``manifest.json`` that also lists every written file's sha256, size and fact count (checked by
+:func:`kg.verify.verify_release` before the release is loaded). Everything is written into a
+temporary directory beside the target and renamed into place only when every file has been read
+without error; the work folders a killed import leaves behind are removed by the next import.
 
 Turtle is written by hand rather than through rdflib: a quarter's PTP tables are about five
 million relationship nodes, which rdflib's serializer cannot produce in the time budget.
@@ -13,7 +15,6 @@ million relationship nodes, which rdflib's serializer cannot produce in the time
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -28,11 +29,12 @@ from typing import IO, Any
 
 from kg.bulk import BulkRow, bulk_line, bulk_prefixes
 from kg.importers.base import CmsFileError, CmsVocabulary, head_rows
+from kg.verify import MANIFEST, file_sha256, written_entry
 from kg.vocab import BASE, CK, DCTERMS, SKOS, XSD
 
-__all__ = ["FileOutput", "ImportedFile", "Manifest", "detect", "import_files", "literal", "ref", "turtle_string"]
+__all__ = ["FileOutput", "ImportedFile", "Manifest", "detect", "import_files", "literal", "prune_work_dirs", "ref",
+           "turtle_string"]
 
-MANIFEST = "manifest.json"
 _NAME = re.compile(r"[^A-Za-z0-9-]+")
 
 
@@ -97,6 +99,8 @@ class Manifest:
     files: list[ImportedFile] = field(default_factory=list)
     codes_added: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Every file written: name, sha256, size and facts (see :func:`kg.verify.verify_release`).
+    written: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as JSON-ready data."""
@@ -118,6 +122,8 @@ class _Release:
         self.codes: dict[str, _CodeEntry] = {}
         self.source_prefix = f"{BASE}source/{name}/"
         self.stems: set[str] = set()
+        #: Facts (RDF nodes) written per output file name, for the manifest's ``written`` table.
+        self.facts: dict[str, int] = {}
 
     def prefixes(self, stem: str) -> dict[str, str]:
         return {
@@ -196,13 +202,17 @@ class FileOutput:
             parts.append(f"{predicate} {value if isinstance(value, _Ref) else literal(value)}")
         parts.append(f"dcterms:source src:{self.stem}")
         self._ttl.write(" ;\n    ".join(parts) + " .\n")
+        self._count(f"{self.stem}.ttl")
+
+    def _count(self, name: str) -> None:
         self.facts += 1
+        self._release.facts[name] = self._release.facts.get(name, 0) + 1
 
     def code_fact(self, notation: str, props: Sequence[tuple[str, object]]) -> None:
         """Write literal facts about a code node itself (e.g. contractor-defined primaries)."""
         ref = self._refs[notation]
         self._ttl.write(f"{ref} " + " ;\n    ".join(f"{p} {literal(v)}" for p, v in props) + " .\n")
-        self.facts += 1
+        self._count(f"{self.stem}.ttl")
 
     def bulk(self, line: int, cls: str, from_ref: str, to_ref: str, claim: str, indicator: int,
              rationale: str, effective: date, end: date | None) -> None:
@@ -216,7 +226,7 @@ class FileOutput:
             self.outputs.append(name)
         self._bulk.write(bulk_line(BulkRow(line, cls, from_ref, to_ref, claim, indicator, rationale,
                                            effective, end, self.stem)))
-        self.facts += 1
+        self._count(f"{self.stem}.bulk.ttl")
 
     def close(self) -> None:
         """Close the output files."""
@@ -257,14 +267,6 @@ def detect(path: Path) -> Any:
     if len(found) > 1:
         raise CmsFileError(path, None, f"header matches several formats: {', '.join(i.name for i in found)}")
     return found[0]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _title(notation: str, entry: _CodeEntry, vocab: CmsVocabulary) -> tuple[str, str]:
@@ -337,12 +339,59 @@ def _replace_directory(tmp: Path, out: Path) -> None:
     if out.exists():
         if not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file()):
             raise CmsFileError(out, None, "output exists and is not a codingkg release; choose another --out")
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".old", dir=out.parent))
         out.rename(old / out.name)
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(out)
+
+
+# Work folders beside the target: ".<name>.<pid>.<random>.tmp" (being written) and ".old" (being
+# replaced). The pid lets a later import tell a killed import's leftovers from a running one's.
+_WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.(?:tmp|old)$")
+# Folders left by imports before the pid was part of the name: pruned once clearly abandoned.
+_LEGACY_WORK_DIR = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+_LEGACY_AGE_S = 24 * 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def prune_work_dirs(parent: Path) -> list[Path]:
+    """Remove the work folders of killed imports in ``parent`` (a running import's are kept).
+
+    Returns:
+        The folders removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(Path(parent).iterdir())
+    except OSError:
+        return removed
+    now = datetime.now(UTC).timestamp()
+    for entry in entries:
+        match = _WORK_DIR.match(entry.name)
+        try:
+            if not entry.is_dir() or entry.is_symlink():
+                continue
+            if match:
+                if _alive(int(match["pid"])):
+                    continue
+            elif not (_LEGACY_WORK_DIR.match(entry.name) and now - entry.stat().st_mtime > _LEGACY_AGE_S):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
 
 
 def import_files(paths: Sequence[Path], out: Path, release: str | None = None, quarter: str | None = None) -> Manifest:
@@ -371,7 +420,8 @@ def import_files(paths: Sequence[Path], out: Path, release: str | None = None, q
             raise CmsFileError(path, None, "no such file")
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    prune_work_dirs(parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=parent))
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -387,16 +437,18 @@ def import_files(paths: Sequence[Path], out: Path, release: str | None = None, q
             finally:
                 output.close()
             manifest.files.append(ImportedFile(
-                file=path.name, sha256=_sha256(path), format=importer.name, importer=type(importer).__module__,
+                file=path.name, sha256=file_sha256(path), format=importer.name, importer=type(importer).__module__,
                 importer_version=importer.version, rows=summary.rows, facts=output.facts, retired=summary.retired,
                 quarter=summary.quarter, version=summary.version,
                 effective=summary.effective.isoformat() if summary.effective else None,
                 table=summary.table, source=state.source_prefix + output.stem, outputs=output.outputs,
             ))
             manifest.warnings.extend(f"{path.name}: {w}" for w in summary.warnings)
-        manifest.codes_added = _write_codes(state)
+        manifest.codes_added = state.facts["codes.ttl"] = _write_codes(state)
         _write_sources(state, [_with_local_source(f, state) for f in manifest.files])
+        state.facts["sources.ttl"] = len(manifest.files)
         manifest.warnings.extend(_ptp_warnings(manifest.files))
+        manifest.written = [written_entry(tmp, p.name, state.facts.get(p.name, 0)) for p in sorted(tmp.iterdir())]
         (tmp / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
         _replace_directory(tmp, out)
     except BaseException:

@@ -13,6 +13,7 @@ from kg.graph import KnowledgeGraph
 from kg.importers.cms_layouts import PtpRecord
 from kg.importers.release import import_files
 from kg.snapshot import cached_load
+from kg.verify import seal_release
 
 
 def _facts(kg: KnowledgeGraph, code: str, as_of: date) -> set[tuple]:
@@ -32,6 +33,7 @@ def test_bulk_files_are_used_and_match_the_generic_parse(small_release: Path, tm
         if text.startswith(BULK_MARKER):
             text = text.replace(" ; ", " ;\n    ")  # still Turtle, no longer the one-line layout
         (slow_dir / path.name).write_text(text)
+    seal_release(slow_dir)  # the reformatted files are deliberate: record them in the manifest
     slow = KnowledgeGraph.default([slow_dir], baseline=False)
     assert slow.bulk is None
     for code in ("96360", "96372", "96368", "J1100"):
@@ -58,7 +60,7 @@ def test_snapshot_keeps_the_bulk_table(small_release: Path, tmp_path: Path, monk
     monkeypatch.setenv("CODINGKG_CACHE_DIR", str(tmp_path / "cache"))
     layers = [default_files(), rdf_files(small_release)]
     first = cached_load(layers)
-    assert list((tmp_path / "cache").glob("graph-*.pickle"))
+    assert list((tmp_path / "cache").glob("graph-*.snap"))
     again = cached_load(layers)
     assert again is not first and len(again.bulk) == len(first.bulk) == 7
     kg = KnowledgeGraph(again, ["curated", "r"])

@@ -12,6 +12,7 @@ import pytest
 
 from kg import __version__
 from kg.cli import ENVIRONMENT, build_parser, main
+from kg.verify import seal_release
 
 REPO = Path(__file__).resolve().parents[2]
 ORDER = ["serve", "check", "code", "import", "diff", "validate", "build", "schema"]
@@ -104,6 +105,7 @@ def test_bad_turtle_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[st
     release = tmp_path / "release"
     release.mkdir()
     (release / "broken.ttl").write_text("this is not turtle")
+    seal_release(release)  # sealed, so the load (not the verification) is what fails
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

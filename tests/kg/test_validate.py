@@ -8,6 +8,7 @@ import pytest
 
 from kg.cli import main
 from kg.validate import default_data_files, validate_files
+from kg.verify import seal_release
 
 HEAD = """
 @prefix ck: <https://w3id.org/codingkg/ontology#> .
@@ -46,6 +47,7 @@ def test_shipped_data_conforms() -> None:
 def test_broken_data_fails_naming_node_and_path(tmp_path: Path, case: str) -> None:
     body, focus, path_part = BROKEN[case]
     (tmp_path / "broken.ttl").write_text(HEAD + body, encoding="utf-8")
+    seal_release(tmp_path)
     report = validate_files(default_data_files([tmp_path]))
     assert not report.conforms
     assert any(v.focus_node == focus and path_part in (v.path or "") for v in report.violations), report.violations
@@ -55,6 +57,7 @@ def test_cli_exit_codes_and_messages(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["validate"]) == 0
     assert "valid" in capsys.readouterr().out
     (tmp_path / "broken.ttl").write_text(HEAD + BROKEN["add-on pointing at an unknown code"][0], encoding="utf-8")
+    seal_release(tmp_path)
     assert main(["validate", "--data", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "relationship/bad" in err and "toCode" in err and "must name one known ck:Code" in err
@@ -62,6 +65,7 @@ def test_cli_exit_codes_and_messages(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_unparseable_file_is_a_violation_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "junk.ttl").write_text("this is not turtle", encoding="utf-8")
+    seal_release(tmp_path)
     report = validate_files(default_data_files([tmp_path]))
     assert not report.conforms
     assert "junk.ttl" in report.violations[0].focus_node

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from kg.graph import KnowledgeGraph
+from kg.verify import seal_release
 from server.app import create_app
 from server.settings import ServerSettings
 
@@ -55,6 +56,7 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("release") / "addon-2023q4"
     directory.mkdir()
     (directory / "addon.ttl").write_text(RELEASE_TTL)
+    seal_release(directory)
     return directory
 
 

@@ -214,3 +214,12 @@ def test_title_words_find_codes_and_an_unknown_code_is_said_plainly(server: str,
     expect(page.locator("#search-results [data-code='96368']")).to_be_visible()
     page.goto(f"{server}/explore?code=99999")
     expect(page.locator("#card [role=alert]")).to_contain_text("unknown code '99999'")
+
+
+def test_a_cpt_code_known_only_from_the_cms_files_says_its_descriptor_is_not_licensed(server: str, page: Page) -> None:
+    # 71046 is in the shipped fee schedule file (descriptor blanked), not in the curated data.
+    page.goto(f"{server}/explore?code=71046")
+    expect(page.get_by_test_id("card-code")).to_contain_text("71046")
+    expect(page.get_by_test_id("card-title")).to_have_text("descriptor not licensed")
+    page.goto(f"{server}/explore?code=J1100")
+    expect(page.get_by_test_id("card-title")).not_to_have_text("descriptor not licensed")

@@ -82,7 +82,7 @@ def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
             again = client.post("/graphql", json={"query": '{ validPrimaries(addOn: "96368") { code } }'})
             assert again.status_code == 200 and "errors" not in again.json()
 
-        assert list((tmp_path / "cache").glob("graph-*.pickle")), "the server starts from a compiled snapshot"
+        assert list((tmp_path / "cache").glob("graph-*.snap")), "the server starts from a compiled snapshot"
     finally:
         process.terminate()
         try:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from kg.cli import main
+from kg.verify import seal_release
 
 SCENARIO_1 = {"perspective": "FACILITY", "date": "2026-04-10", "administrations": [
     {"id": "a", "substance": "carboplatin", "category": "CHEMOTHERAPY", "route": "IV_INFUSION",
@@ -68,5 +69,6 @@ def test_unreadable_release_directory_exits_2(tmp_path, capsys):
     release = tmp_path / "release"
     release.mkdir()
     (release / "broken.ttl").write_text("this is not turtle")
+    seal_release(release)  # sealed as it is: the manifest matches, the parser is what refuses it
     assert main(["code", str(path), "--data", str(release)]) == 2
     assert "cannot load the graph" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 
 from kg.cli import main
 from kg.graph import KnowledgeGraph
+from kg.verify import seal_release
 
 
 def test_validate_passes_on_an_imported_release(small_release: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,6 +26,9 @@ def test_validate_names_a_broken_fact(small_release: Path, tmp_path: Path, capsy
         if path.name.startswith("mcr-mue-practitioner"):
             text = text.replace("ck:maxUnits 2 ;", 'ck:maxUnits "two" ;')
         (broken / path.name).write_text(text)
+    assert main(["validate", "--data", str(broken)]) == 2  # edited after import: the manifest refuses it
+    assert "mcr-mue-practitioner" in capsys.readouterr().err
+    seal_release(broken)  # re-sealed on purpose: now SHACL, not the manifest check, must catch the bad value
     assert main(["validate", "--data", str(broken)]) == 1
     assert "maxUnits" in capsys.readouterr().err
 
