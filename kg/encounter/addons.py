@@ -1,0 +1,279 @@
+"""Steps 5-6 of the encounter coder: code one access, its initial service and then the rest.
+
+The rest are coded in clock order: an infusion overlapping another drug infusion is
+concurrent (once per encounter where the rule says so), otherwise sequential with its own
+additional hours; a push of a new substance is an additional push, of the same substance a
+repeat push once the gap is long enough; hydration is secondary hydration counted from its
+first hour. An add-on left without any valid primary on its access is not reported.
+
+What is coded goes into a :class:`Ledger`; a trial coding (see :mod:`kg.encounter.initial`)
+codes into a fork of the ledger and a scratch context, so nothing has to be rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kg.encounter.context import (
+    ADDITIONAL_HOUR,
+    ADDITIONAL_INJECTION,
+    ADDITIONAL_PUSH,
+    CONCURRENT,
+    DISCONTINUED,
+    INITIAL,
+    PUSH_MODE,
+    REPEAT_PUSH,
+    SECONDARY_HYDRATION,
+    SEPARATE_SITE,
+    SEQUENTIAL,
+    CodingContext,
+    join_and,
+    plural,
+)
+from kg.encounter.rules import CodeRule
+from kg.encounter.services import Service
+from kg.encounter.timing import count_units, intervals_overlap, whole_minutes
+from kg.model import Source
+
+__all__ = ["Draft", "Ledger", "code_site", "drop_orphans", "orphans"]
+
+
+@dataclass(slots=True, eq=False)
+class Draft:
+    """A line being built: the rule that produced it, its units, modifiers, administrations and reasons."""
+
+    rule: CodeRule
+    units: int
+    modifiers: list[str]
+    ids: list[str]
+    rationale: list[str]
+    sources: tuple[Source, ...]
+
+    @property
+    def code(self) -> str:
+        """The code the rule produces."""
+        return self.rule.code or ""
+
+    def copy(self) -> Draft:
+        """An independent copy (lists copied)."""
+        return Draft(self.rule, self.units, list(self.modifiers), list(self.ids), list(self.rationale), self.sources)
+
+
+@dataclass(slots=True)
+class Ledger:
+    """What has been coded so far: the drafts, the once-per-encounter lines, the last push per substance."""
+
+    drafts: list[Draft] = field(default_factory=list)
+    once: dict[str, Draft] = field(default_factory=dict)
+    last_push: dict[str, datetime] = field(default_factory=dict)
+
+    def fork(self) -> Ledger:
+        """A ledger for a trial: no drafts of its own yet, and copies of the shared state.
+
+        >>> Ledger().fork().drafts
+        []
+        """
+        return Ledger([], {code: draft.copy() for code, draft in self.once.items()}, dict(self.last_push))
+
+    def add(self, ctx: CodingContext, rule: CodeRule, units: int, service: Service, rationale: str,
+            modifiers: Sequence[str] = ()) -> Draft:
+        """Append a draft line for ``service`` and return it."""
+        draft = Draft(rule, units, list(modifiers), list(service.ids), [rationale], ctx.kg.sources_of(rule.sources))
+        self.drafts.append(draft)
+        return draft
+
+
+def code_site(ctx: CodingContext, ledger: Ledger, site_services: Sequence[Service], initial: Service,
+              separate_site: bool) -> None:
+    """Code every service of one access into ``ledger``: ``initial`` first, the rest in clock order."""
+    initial_code = _code_initial(ctx, ledger, initial, separate_site, len(site_services))
+    infusions: list[Service] = [initial] if initial.time_based and not initial.fluid else []
+    rest = sorted((s for s in site_services if s is not initial), key=lambda s: (s.start, s.index))
+    for service in rest:
+        if service.fluid:
+            _code_secondary_hydration(ctx, ledger, service, initial_code)
+        elif service.time_based:
+            running = [o for o in infusions if intervals_overlap(service.intervals, o.intervals)]
+            infusions.append(service)
+            if running:
+                _code_concurrent(ctx, ledger, service, running)
+            else:
+                _code_sequential(ctx, ledger, service)
+        elif ctx.rules.mode_names.get(service.mode) == PUSH_MODE:
+            _code_push(ctx, ledger, service)
+        else:
+            _code_injection(ctx, ledger, service)
+
+
+def _rule(ctx: CodingContext, service: Service, role: str) -> CodeRule | None:
+    return ctx.rule_for(service.kind, role, service.subject)
+
+
+def _discontinued(ctx: CodingContext, service: Service) -> list[str]:
+    code = ctx.modifier(DISCONTINUED) if service.discontinued else None
+    return [code] if code else []
+
+
+def _ran(ctx: CodingContext, service: Service) -> str:
+    if service.time_based:
+        return f"{service.substance} ran {ctx.when(service.intervals)} ({service.minutes} min)"
+    return f"{service.substance} given {ctx.when(service.intervals)}"
+
+
+def _code_initial(ctx: CodingContext, ledger: Ledger, service: Service, separate_site: bool,
+                  services_on_site: int) -> str | None:
+    rule = _rule(ctx, service, INITIAL)
+    if ctx.rules.mode_names.get(service.mode) == PUSH_MODE:
+        ledger.last_push[service.substance_key] = service.stop
+    if rule is None:
+        return None
+    if service.flagged and ctx.physician:
+        why = "flagged as the primary reason for the encounter"
+    elif services_on_site > 1:
+        why = "the highest in the hierarchy on this access"
+    else:
+        why = "the only service on this access"
+    what = f"{service.minutes} min of hydration on its own, " if service.fluid else ""
+    rationale = f"{_ran(ctx, service)}: {what}{service.kind.label}, {why}: initial service"
+    modifiers = _discontinued(ctx, service)
+    if separate_site:
+        site_modifier = ctx.modifier(SEPARATE_SITE)
+        if site_modifier:
+            modifiers.append(site_modifier)
+        where = (f"{ctx.rules.label(service.access[1])}, {service.site_label}" if service.on_line
+                 else f"{service.kind.label} given outside any line, {service.site_label}")
+        rationale += f"; through a separate access ({where}), so a second initial service"
+        if site_modifier:
+            rationale += f" marked {site_modifier}"
+    ledger.add(ctx, rule, 1, service, rationale, modifiers)
+    if service.time_based:
+        _code_additional_hours(ctx, ledger, service, rule.code or "")
+    return rule.code
+
+
+def _code_additional_hours(ctx: CodingContext, ledger: Ledger, service: Service, first_hour_code: str) -> None:
+    candidates = ctx.rules.code_rules(service.kind, ADDITIONAL_HOUR)
+    # The time counting comes from the rule of this perspective, else from any rule, so that
+    # extra hours another perspective would report still produce a finding here.
+    timing = next((r for r in candidates if r.applies_to(ctx.perspective)), candidates[0] if candidates else None)
+    if timing is None or timing.unit_minutes is None:
+        return
+    margin = timing.margin_minutes or 0
+    units = count_units(service.minutes, timing.unit_minutes, margin, timing.count_from or 0)
+    if units == 0:
+        return
+    rule = _rule(ctx, service, ADDITIONAL_HOUR)
+    if rule is None:
+        return
+    rationale = (f"{service.substance} ran {service.minutes} min in all: the first hour is reported with "
+                 f"{first_hour_code}; {plural(units, 'additional hour')}, each counted once the time passes "
+                 f"the hour by more than {margin} min")
+    ledger.add(ctx, rule, units, service, rationale)
+
+
+def _code_sequential(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
+    rule = _rule(ctx, service, SEQUENTIAL)
+    if rule is None:
+        return
+    rationale = (f"{_ran(ctx, service)} through the same access without overlapping another infusion: "
+                 "sequential infusion of a new substance, reported once for it")
+    ledger.add(ctx, rule, 1, service, rationale, _discontinued(ctx, service))
+    _code_additional_hours(ctx, ledger, service, rule.code or "")
+
+
+def _code_concurrent(ctx: CodingContext, ledger: Ledger, service: Service, running: Sequence[Service]) -> None:
+    rule = _rule(ctx, service, CONCURRENT)
+    if rule is None:
+        return
+    others = join_and([o.substance for o in running])
+    verb = "was" if len(running) == 1 else "were"
+    clause = f"{service.substance} ran {ctx.when(service.intervals)} while {others} {verb} running"
+    held = ledger.once.get(rule.code or "") if rule.once_per_encounter else None
+    if held is not None:
+        held.ids.extend(service.ids)
+        held.rationale.append(f"{clause}: covered by the same line")
+        return
+    tail = "concurrent, reported once per encounter" if rule.once_per_encounter else "concurrent infusion"
+    draft = ledger.add(ctx, rule, 1, service, f"{clause}: {tail}", _discontinued(ctx, service))
+    if rule.once_per_encounter:
+        ledger.once[rule.code or ""] = draft
+
+
+def _code_push(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
+    key = service.substance_key
+    earlier = ledger.last_push.get(key)
+    ledger.last_push[key] = service.stop
+    if earlier is None:
+        rule = _rule(ctx, service, ADDITIONAL_PUSH)
+        if rule is not None:
+            ledger.add(ctx, rule, 1, service, f"{_ran(ctx, service)}: a new substance pushed besides the initial "
+                                              "service: additional push", _discontinued(ctx, service))
+        return
+    gap = whole_minutes(earlier, service.start)
+    rule = _rule(ctx, service, REPEAT_PUSH)
+    if rule is None:
+        return
+    if rule.minimum_gap is not None and gap < rule.minimum_gap:
+        ctx.find("REPEAT_PUSH_TOO_SOON", f"{service.subject} pushed again {gap} min after "
+                                         f"the earlier push ended; at least {rule.minimum_gap} needed",
+                 codes=[rule.code or ""], sources=rule.sources)
+        return
+    owners = join_and(sorted(p.lower() for p in rule.perspectives)) if rule.perspectives else ""
+    limited = f", reported by the {owners} only" if owners else ""
+    ledger.add(ctx, rule, 1, service, f"{_ran(ctx, service)}, {gap} min after the earlier push of it ended: "
+                                      f"the same substance pushed again{limited}", _discontinued(ctx, service))
+
+
+def _code_injection(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
+    rule = _rule(ctx, service, ADDITIONAL_INJECTION)
+    if rule is None:
+        return
+    modifiers = _discontinued(ctx, service)
+    rationale = f"{_ran(ctx, service)}: a further injection, reported on its own"
+    site_modifier = ctx.modifier(SEPARATE_SITE) if rule.appends_separate_site else None
+    if site_modifier:
+        modifiers.append(site_modifier)
+        rationale += f"; not given through the infusion line, so marked {site_modifier}"
+    ledger.add(ctx, rule, 1, service, rationale, modifiers)
+
+
+def _code_secondary_hydration(ctx: CodingContext, ledger: Ledger, service: Service, initial_code: str | None) -> None:
+    rule = _rule(ctx, service, SECONDARY_HYDRATION)
+    if rule is None or rule.unit_minutes is None:
+        return
+    units = count_units(service.minutes, rule.unit_minutes, rule.margin_minutes or 0, rule.count_from or 0)
+    if units == 0:
+        return
+    after = f" ({initial_code})" if initial_code else ""
+    rationale = (f"{service.substance} ran {ctx.when(service.intervals)}: {service.minutes} min of hydration on its "
+                 f"own after a different initial service{after} through the same access: counted from its first "
+                 f"hour, {plural(units, 'unit')}")
+    ledger.add(ctx, rule, units, service, rationale)
+
+
+def orphans(ctx: CodingContext, drafts: Sequence[Draft]) -> list[Draft]:
+    """Add-on drafts with none of their valid primaries among ``drafts`` (once they are gone, too).
+
+    An add-on for which the graph lists no primary at all is not judged here.
+    """
+    kept, gone = list(drafts), []
+    while True:
+        codes = {d.code for d in kept}
+        lost = [d for d in kept if ctx.valid_primaries(d.code) and not ctx.valid_primaries(d.code) & codes]
+        if not lost:
+            return gone
+        gone += lost
+        kept = [d for d in kept if d not in lost]
+
+
+def drop_orphans(ctx: CodingContext, ledger: Ledger, start: int = 0) -> None:
+    """Remove the add-ons coded since ``start`` that have no valid primary beside them, each with a finding."""
+    for draft in orphans(ctx, ledger.drafts[start:]):
+        ledger.drafts.remove(draft)
+        ledger.once = {code: held for code, held in ledger.once.items() if held is not draft}
+        primaries = sorted(ctx.valid_primaries(draft.code))
+        ctx.find("ADDON_WITHOUT_PRIMARY",
+                 f"{draft.code} for administrations {join_and(draft.ids)} needs one of {join_and(primaries)} beside it",
+                 codes=[draft.code], path=ctx.kg.add_on_edges(draft.code, ctx.as_of))
