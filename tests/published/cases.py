@@ -10,10 +10,12 @@ Expected answers:
 * encounters: ``lines`` is the exact set of codes with their total units (order and modifiers
   are not part of a published answer); ``linesInclude`` only requires the listed codes and units.
 * claims: ``valid`` and ``errors`` — the exact set of lines carrying an ERROR, each with the rule
-  id (or a list of acceptable ids, or ``"*"`` for any rule where sources say *that* the line is
-  denied but not under which edit).
-* both: ``findings`` that must be present (rule, optional severity, line and ``cites`` — source
-  ids the finding must name) and ``absent`` rule ids that must not appear.
+  id (or a list of acceptable ids, or ``"*"`` for any rule that judges the claim where sources say
+  *that* the line is denied but not under which edit; ``"**"`` also accepts an unknown-code
+  finding, for codes that are no longer valid, and is always used with ``mentions``).
+* both: ``findings`` that must be present (rule, optional severity, line, ``cites`` — source ids
+  the finding must name — and ``mentions`` — text its message must contain) and ``absent`` rule
+  ids that must not appear.
 
 A contested case is one where the sources disagree; it asserts the finding that names the
 disagreement. ``known_misses.json`` lists the cases the engine still answers differently.
@@ -44,7 +46,11 @@ _NOT_A_JUDGEMENT = {"UNKNOWN_CODE", "INVALID_UNITS"}
 
 def _rule_matches(wanted: str | list[str], rule: str) -> bool:
     allowed = {wanted} if isinstance(wanted, str) else set(wanted)
-    return rule in allowed or ("*" in allowed and rule not in _NOT_A_JUDGEMENT)
+    return rule in allowed or ("*" in allowed and rule not in _NOT_A_JUDGEMENT) or "**" in allowed
+
+
+def _mentions(finding: Finding, wanted: dict[str, Any]) -> bool:
+    return all(text in finding.message for text in wanted.get("mentions", ()))
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ def _check_findings(findings: list[Finding], expect: dict[str, Any]) -> list[str
             and ("severity" not in wanted or _RANK[f.severity] >= _RANK[Severity(wanted["severity"])])
             and ("line" not in wanted or f.line == wanted["line"])
             and set(wanted.get("cites", ())) <= _source_ids(f)
+            and _mentions(f, wanted)
         ]
         if not matches:
             problems.append(f"no finding {wanted}")
@@ -140,14 +147,14 @@ def _evaluate_claim(kg: KnowledgeGraph, case: Case) -> list[str]:
     if result.valid != expect["valid"]:
         problems.append(f"valid={result.valid}, published {expect['valid']}")
     errors = [f for f in result.findings if f.severity is Severity.ERROR]
-    wanted_lines = {e["line"]: e["rule"] for e in expect["errors"]}
+    wanted_lines = {e["line"]: e for e in expect["errors"]}
     got_lines = {f.line for f in errors}
     if got_lines != set(wanted_lines):
         got = sorted((f.line or 0, f.rule) for f in errors)
         problems.append(f"ERROR lines {got} != published lines {sorted(wanted_lines)}")
-    for line, rule in wanted_lines.items():
-        if not any(f.line == line and _rule_matches(rule, f.rule) for f in errors):
-            problems.append(f"line {line}: no ERROR of rule {rule}")
+    for line, wanted in wanted_lines.items():
+        if not any(f.line == line and _rule_matches(wanted["rule"], f.rule) and _mentions(f, wanted) for f in errors):
+            problems.append(f"line {line}: no ERROR {wanted}")
     return problems + _check_findings(list(result.findings), expect)
 
 
