@@ -6,6 +6,10 @@ additional hours; a push of a new substance is an additional push, of the same s
 repeat push once the gap is long enough; hydration is secondary hydration counted from its
 first hour. An add-on left without any valid primary on its access is not reported.
 
+A subcutaneous infusion at a further site of a set whose sites share one access is an
+additional pump set-up. Further pushes or injections answered by the same rule on one access
+are one line with one unit each.
+
 What is coded goes into a :class:`Ledger`; a trial coding (see :mod:`kg.encounter.initial`)
 codes into a fork of the ledger and a scratch context, so nothing has to be rolled back.
 """
@@ -19,6 +23,7 @@ from datetime import datetime
 from kg.encounter.context import (
     ADDITIONAL_HOUR,
     ADDITIONAL_INJECTION,
+    ADDITIONAL_PUMP,
     ADDITIONAL_PUSH,
     CONCURRENT,
     DISCONTINUED,
@@ -34,7 +39,7 @@ from kg.encounter.context import (
 )
 from kg.encounter.rules import CodeRule
 from kg.encounter.services import Service
-from kg.encounter.timing import count_units, intervals_overlap, whole_minutes
+from kg.encounter.timing import Interval, count_units, intervals_overlap, whole_minutes
 from kg.model import Source
 
 __all__ = ["Draft", "Ledger", "code_site", "drop_orphans", "orphans"]
@@ -63,11 +68,13 @@ class Draft:
 
 @dataclass(slots=True)
 class Ledger:
-    """What has been coded so far: the drafts, the once-per-encounter lines, the last push per substance."""
+    """What has been coded so far: the drafts, the once-per-encounter lines, when each substance
+    was given (pushes and infusions), and where the current access's drafts begin."""
 
     drafts: list[Draft] = field(default_factory=list)
     once: dict[str, Draft] = field(default_factory=dict)
-    last_push: dict[str, datetime] = field(default_factory=dict)
+    given: dict[str, list[Interval]] = field(default_factory=dict)
+    site_start: int = 0
 
     def fork(self) -> Ledger:
         """A ledger for a trial: no drafts of its own yet, and copies of the shared state.
@@ -75,7 +82,8 @@ class Ledger:
         >>> Ledger().fork().drafts
         []
         """
-        return Ledger([], {code: draft.copy() for code, draft in self.once.items()}, dict(self.last_push))
+        return Ledger([], {code: draft.copy() for code, draft in self.once.items()},
+                      {key: list(spans) for key, spans in self.given.items()})
 
     def add(self, ctx: CodingContext, rule: CodeRule, units: int, service: Service, rationale: str,
             modifiers: Sequence[str] = ()) -> Draft:
@@ -84,12 +92,35 @@ class Ledger:
         self.drafts.append(draft)
         return draft
 
+    def add_unit(self, ctx: CodingContext, rule: CodeRule, service: Service, rationale: str,
+                 modifiers: Sequence[str] = (), any_modifiers: bool = False) -> Draft:
+        """One more unit on the current access's line of the same code (and the same modifiers,
+        unless ``any_modifiers``), else a new line."""
+        for draft in self.drafts[self.site_start:]:
+            if draft.code == rule.code and (any_modifiers or draft.modifiers == list(modifiers)):
+                draft.units += 1
+                draft.ids.extend(service.ids)
+                draft.rationale.append(rationale)
+                return draft
+        return self.add(ctx, rule, 1, service, rationale, modifiers)
+
+    def record(self, service: Service) -> None:
+        """Note when the service's substance was given, for repeat pushes."""
+        self.given.setdefault(service.substance_key, []).append((service.start, service.stop))
+
+    def ended_before(self, service: Service) -> datetime | None:
+        """When the same substance was last given, ending no later than ``service`` starts."""
+        stops = [stop for _, stop in self.given.get(service.substance_key, ()) if stop <= service.start]
+        return max(stops, default=None)
+
 
 def code_site(ctx: CodingContext, ledger: Ledger, site_services: Sequence[Service], initial: Service,
               separate_site: bool) -> None:
     """Code every service of one access into ``ledger``: ``initial`` first, the rest in clock order."""
+    ledger.site_start = len(ledger.drafts)
     initial_code = _code_initial(ctx, ledger, initial, separate_site, len(site_services))
     infusions: list[Service] = [initial] if initial.time_based and not initial.fluid else []
+    sites = {initial.site}
     rest = sorted((s for s in site_services if s is not initial), key=lambda s: (s.start, s.index))
     for service in rest:
         if service.fluid:
@@ -97,7 +128,11 @@ def code_site(ctx: CodingContext, ledger: Ledger, site_services: Sequence[Servic
         elif service.time_based:
             running = [o for o in infusions if intervals_overlap(service.intervals, o.intervals)]
             infusions.append(service)
-            if running:
+            ledger.record(service)
+            if service.access[1] in ctx.rules.shared_site_lines and service.site not in sites:
+                sites.add(service.site)
+                _code_additional_pump(ctx, ledger, service)
+            elif running:
                 _code_concurrent(ctx, ledger, service, running)
             else:
                 _code_sequential(ctx, ledger, service)
@@ -125,8 +160,8 @@ def _ran(ctx: CodingContext, service: Service) -> str:
 def _code_initial(ctx: CodingContext, ledger: Ledger, service: Service, separate_site: bool,
                   services_on_site: int) -> str | None:
     rule = _rule(ctx, service, INITIAL)
-    if ctx.rules.mode_names.get(service.mode) == PUSH_MODE:
-        ledger.last_push[service.substance_key] = service.stop
+    if not service.fluid:
+        ledger.record(service)
     if rule is None:
         return None
     if service.flagged and ctx.physician:
@@ -202,14 +237,13 @@ def _code_concurrent(ctx: CodingContext, ledger: Ledger, service: Service, runni
 
 
 def _code_push(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
-    key = service.substance_key
-    earlier = ledger.last_push.get(key)
-    ledger.last_push[key] = service.stop
+    earlier = ledger.ended_before(service)
+    ledger.record(service)
     if earlier is None:
         rule = _rule(ctx, service, ADDITIONAL_PUSH)
         if rule is not None:
-            ledger.add(ctx, rule, 1, service, f"{_ran(ctx, service)}: a new substance pushed besides the initial "
-                                              "service: additional push", _discontinued(ctx, service))
+            ledger.add_unit(ctx, rule, service, f"{_ran(ctx, service)}: a new substance pushed besides the initial "
+                                                "service: additional push", _discontinued(ctx, service))
         return
     gap = whole_minutes(earlier, service.start)
     rule = _rule(ctx, service, REPEAT_PUSH)
@@ -217,13 +251,13 @@ def _code_push(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
         return
     if rule.minimum_gap is not None and gap < rule.minimum_gap:
         ctx.find("REPEAT_PUSH_TOO_SOON", f"{service.subject} pushed again {gap} min after "
-                                         f"the earlier push ended; at least {rule.minimum_gap} needed",
+                                         f"it was last given; at least {rule.minimum_gap} needed",
                  codes=[rule.code or ""], sources=rule.sources)
         return
     owners = join_and(sorted(p.lower() for p in rule.perspectives)) if rule.perspectives else ""
     limited = f", reported by the {owners} only" if owners else ""
-    ledger.add(ctx, rule, 1, service, f"{_ran(ctx, service)}, {gap} min after the earlier push of it ended: "
-                                      f"the same substance pushed again{limited}", _discontinued(ctx, service))
+    ledger.add_unit(ctx, rule, service, f"{_ran(ctx, service)}, {gap} min after it was last given: "
+                                        f"the same substance pushed again{limited}", _discontinued(ctx, service))
 
 
 def _code_injection(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
@@ -232,11 +266,23 @@ def _code_injection(ctx: CodingContext, ledger: Ledger, service: Service) -> Non
         return
     modifiers = _discontinued(ctx, service)
     rationale = f"{_ran(ctx, service)}: a further injection, reported on its own"
-    site_modifier = ctx.modifier(SEPARATE_SITE) if rule.appends_separate_site else None
+    same_code = any(d.code == rule.code for d in ledger.drafts[ledger.site_start:])
+    site_modifier = ctx.modifier(SEPARATE_SITE) if rule.appends_separate_site and not same_code else None
     if site_modifier:
         modifiers.append(site_modifier)
         rationale += f"; not given through the infusion line, so marked {site_modifier}"
-    ledger.add(ctx, rule, 1, service, rationale, modifiers)
+    else:
+        rationale += ": one more unit of the same code"
+    ledger.add_unit(ctx, rule, service, rationale, modifiers, any_modifiers=same_code)
+
+
+def _code_additional_pump(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
+    rule = _rule(ctx, service, ADDITIONAL_PUMP)
+    if rule is None:
+        return
+    rationale = (f"{_ran(ctx, service)} at {service.site_label}, a further site with its own pump set-up: "
+                 "additional pump set-up, once per site")
+    ledger.add_unit(ctx, rule, service, rationale, _discontinued(ctx, service))
 
 
 def _code_secondary_hydration(ctx: CodingContext, ledger: Ledger, service: Service, initial_code: str | None) -> None:

@@ -1,7 +1,23 @@
-"""Which substance category an administration belongs to."""
+"""Step 2 of the encounter coder, in part: which substance category an administration belongs to.
+
+The record may give a category, the drug's HCPCS code, or both. A drug code's category comes
+from the graph (:func:`kg.drugs.drug_category`); when the record's category disagrees with it
+(and is not a broader category of it), the drug code's is used and a finding says so. A drug
+code the graph cannot place leaves the record's category, or, without one, the administration
+uncoded with a ``NO_DATA`` finding.
+
+>>> from kg.graph import KnowledgeGraph
+>>> from kg.encounter.context import CodingContext
+>>> from kg.encounter.model import Administration, Encounter
+>>> a = Administration("a", "leuprolide", "CHEMOTHERAPY", "INJECTION", "09:00", "09:01", hcpcs="J9217")
+>>> ctx = CodingContext.of(KnowledgeGraph.default(), Encounter("PHYSICIAN", None, [a]))
+>>> category_of(ctx, a), ctx.findings
+('HORMONAL_ANTINEOPLASTIC', [])
+"""
 
 from __future__ import annotations
 
+from kg.drugs import drug_category
 from kg.encounter.context import CodingContext
 from kg.encounter.model import Administration
 
@@ -9,5 +25,32 @@ __all__ = ["category_of"]
 
 
 def category_of(ctx: CodingContext, adm: Administration) -> str | None:
-    """The category name of an administration."""
-    return adm.category.value
+    """The category name of an administration, or ``None`` (with a finding) when there is none.
+
+    Args:
+        ctx: the coding context; findings go into it.
+        adm: the administration.
+
+    Returns:
+        A category enum name as the encounter rules know it.
+    """
+    given = adm.category.value if adm.category is not None else None
+    if adm.hcpcs is None:
+        return given
+    about = f"administration {adm.id!r} ({adm.substance.strip()})"
+    drug = drug_category(ctx.kg, adm.hcpcs, ctx.as_of)
+    if drug is None or drug.substance_category is None:
+        if given is None:
+            ctx.find("NO_DATA", f"{about}: the graph does not know the category of drug code {adm.hcpcs.strip()} "
+                                "and the record gives none")
+            return None
+        ctx.find("NO_DATA", f"{about}: the graph does not know the category of drug code {adm.hcpcs.strip()}; "
+                            f"the record's category {given} was used")
+        return given
+    found = drug.substance_category
+    if given is not None and not ctx.rules.within(found, given):
+        where = "its own entry" if drug.flagged else "its HCPCS section"
+        ctx.find("DRUG_CATEGORY_MISMATCH", f"{about}: the record says {given}, but drug code {adm.hcpcs.strip()} is a "
+                                           f"{drug.label} ({where}), coded as {found}",
+                 sources=[s.iri for s in drug.sources])
+    return found

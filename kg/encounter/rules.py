@@ -116,6 +116,7 @@ class EncounterRules:
         self.as_of = as_of
         self.categories: dict[str, str] = {}
         self.fluid_categories: set[str] = set()
+        self.broader: dict[str, str] = {}
         self.routes: dict[str, str] = {}
         self.intended_mode: dict[str, str] = {}
         self.perspectives: dict[str, str] = {}
@@ -123,6 +124,7 @@ class EncounterRules:
         self.time_based_modes: set[str] = set()
         self.mode_names: dict[str, str] = {}
         self.access_lines: dict[str, str] = {}
+        self.shared_site_lines: set[str] = set()
         self._delivery: list[_DeliveryRule] = []
         self.kinds: list[AdministrationKind] = []
         self._code_rules: dict[tuple[str, str], list[CodeRule]] = defaultdict(list)
@@ -162,6 +164,9 @@ class EncounterRules:
             self.categories[name] = iri
             if kg.node(iri).get("fluidOnly"):
                 self.fluid_categories.add(name)
+            broader = self._enum_name(self._one(iri, "broaderCategory"))
+            if broader is not None:
+                self.broader[name] = str(broader)
         for iri in self._active(CK.AdministrationRoute):
             name = str(kg.node(iri).get("enumName"))
             self.routes[name] = iri
@@ -181,6 +186,8 @@ class EncounterRules:
             line = self._one(iri, "accessLine")
             if line is not None:
                 self.access_lines[iri] = line
+                if kg.node(line).get("sitesShareAccess"):
+                    self.shared_site_lines.add(line)
         for iri in self._active(CK.DeliveryRule):
             node, route, mode = kg.node(iri), self._enum_name(self._one(iri, "route")), self._one(iri, "deliveryMode")
             if route is not None and mode is not None:
@@ -244,10 +251,42 @@ class EncounterRules:
         return None
 
     def kind_for(self, category: str, mode: str | None) -> AdministrationKind | None:
-        """The administration kind of a category delivered in a mode, or ``None``."""
+        """The administration kind of a category delivered in a mode, or ``None``.
+
+        A category without a kind of its own in that mode takes its broader category's
+        (``ck:broaderCategory``): a hormonal antineoplastic pushed is a chemotherapy push.
+
+        >>> rules = EncounterRules.of(KnowledgeGraph.default())
+        >>> [rules.kind_for("HORMONAL_ANTINEOPLASTIC", rules.classify(r, 5, discontinued=False)).label
+        ...  for r in ("INJECTION", "IV_PUSH")]
+        ['hormonal antineoplastic injection', 'chemotherapy push']
+        """
         if mode is None:
             return None
-        return next((k for k in self.kinds if k.category == category and mode in k.modes), None)
+        seen: set[str] = set()
+        current: str | None = category
+        while current is not None and current not in seen:
+            seen.add(current)
+            kind = next((k for k in self.kinds if k.category == current and mode in k.modes), None)
+            if kind is not None:
+                return kind
+            current = self.broader.get(current)
+        return None
+
+    def within(self, category: str, ancestor: str) -> bool:
+        """Whether ``category`` is ``ancestor`` or narrower than it (through ``ck:broaderCategory``).
+
+        >>> EncounterRules.of(KnowledgeGraph.default()).within("HORMONAL_ANTINEOPLASTIC", "CHEMOTHERAPY")
+        True
+        """
+        seen: set[str] = set()
+        current: str | None = category
+        while current is not None and current not in seen:
+            if current == ancestor:
+                return True
+            seen.add(current)
+            current = self.broader.get(current)
+        return False
 
     def is_time_based(self, mode: str | None) -> bool:
         """Whether a delivery mode is reported by elapsed time."""

@@ -108,6 +108,11 @@ class Service:
         return bool(self.access[1])
 
     @property
+    def site(self) -> str:
+        """The comparable site name of the service."""
+        return site_key(self.items[0].adm.site)
+
+    @property
     def site_label(self) -> str:
         """The access site as named in rationales."""
         named = self.items[0].adm.site
@@ -119,8 +124,21 @@ class Service:
 
 
 def access_of(ctx: CodingContext, item: Item) -> Access:
-    """The access of an administration: its site and the line its delivery mode runs through."""
-    return site_key(item.adm.site), ctx.rules.access_line(item.mode) or ""
+    """The access of an administration: its site and the line its delivery mode runs through.
+
+    Every site of a line whose sites share one access (``ck:sitesShareAccess``) is the same access.
+    """
+    line = ctx.rules.access_line(item.mode) or ""
+    return ("" if line in ctx.rules.shared_site_lines else site_key(item.adm.site)), line
+
+
+def _split_dose(service: Service, item: Item) -> bool:
+    """Whether ``item`` is more of the same injection: one substance given at the same time
+    outside any line (a dose split over syringes or sites is one injection service)."""
+    first = service.items[0]
+    return (not service.on_line and not service.time_based and service.kind.iri == item.kind.iri
+            and service.substance_key == substance_key(item.adm.substance)
+            and first.start <= item.start <= max(first.stop, first.start))
 
 
 def build_services(ctx: CodingContext, items: Sequence[Item]) -> list[Service]:
@@ -129,15 +147,20 @@ def build_services(ctx: CodingContext, items: Sequence[Item]) -> list[Service]:
     fluid = [i for i in items if rules.is_fluid(i.category)]
     drugs = [i for i in items if not rules.is_fluid(i.category)]
     services: list[Service] = []
-    grouped: dict[tuple[Access, str, str], list[Item]] = {}
+    grouped: dict[tuple[Access, str, str, str], list[Item]] = {}
     for item in drugs:
         if rules.is_time_based(item.mode):
-            key = (access_of(ctx, item), substance_key(item.adm.substance), item.kind.iri)
+            key = (access_of(ctx, item), site_key(item.adm.site), substance_key(item.adm.substance), item.kind.iri)
             grouped.setdefault(key, []).append(item)
-        else:
-            services.append(Service(item.kind, access_of(ctx, item), [item], [item.interval],
-                                    item.minutes, time_based=False, fluid=False))
-    for (access, _, _), group in grouped.items():
+            continue
+        access = access_of(ctx, item)
+        same = next((s for s in services if not access[1] and _split_dose(s, item)), None)
+        if same is not None:
+            same.items.append(item)
+            continue
+        services.append(Service(item.kind, access, [item], [item.interval], item.minutes, time_based=False,
+                                fluid=False))
+    for (access, _, _, _), group in grouped.items():
         spans = union(i.interval for i in group)
         services.append(Service(group[0].kind, access, group, spans, total_minutes(spans), time_based=True,
                                 fluid=False))

@@ -49,7 +49,7 @@ def test_each_new_pushed_substance_is_an_additional_push(code):
                   adm("p1", "ondansetron", "THERAPEUTIC", "IV_PUSH", "09:00", "09:02"),
                   adm("p2", "famotidine", "THERAPEUTIC", "IV_PUSH", "09:05", "09:07"),
                   adm("p3", "diphenhydramine", "THERAPEUTIC", "IV_PUSH", "09:10", "09:12"))
-    assert coding.codes() == [("96374", 1), ("96375", 1), ("96375", 1)]
+    assert coding.codes() == [("96374", 1), ("96375", 2)]  # one line, a unit per new substance
 
 
 def test_chemotherapy_pushes(code):

@@ -54,7 +54,7 @@ def test_the_trial_coding_leaves_the_ledger_and_findings_alone(kg):
     services = build_services(ctx, time_and_classify(ctx))
     ledger = Ledger()
     chosen = choose_initial(ctx, ledger, services)
-    assert ledger.drafts == [] and ledger.last_push == {}
+    assert ledger.drafts == [] and ledger.given == {}
     assert chosen.ids == ["p"]
     assert "NOT_REPORTED_FOR_PERSPECTIVE" not in [f.rule for f in ctx.findings]
 

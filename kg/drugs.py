@@ -1,0 +1,113 @@
+"""What a drug code is, for coding its administration: its category, from the graph.
+
+A drug code's category is its own curated flag (``ck:drugCategory`` on the code) when it has
+one, else the category of the narrowest HCPCS Level II section (``ck:HcpcsRange``) holding
+its notation. Sections are compared as text within one letter, as HCPCS numbers them.
+
+>>> from kg.graph import KnowledgeGraph
+>>> kg = KnowledgeGraph.default()
+>>> drug_category(kg, "J9045").label, drug_category(kg, "J9217").label
+('antineoplastic drug', 'hormonal antineoplastic drug')
+>>> drug_category(kg, "J1100").substance_category
+'THERAPEUTIC'
+>>> drug_category(kg, "96365") is None
+True
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import date
+
+from kg.graph import KnowledgeGraph
+from kg.model import Source, is_active
+from kg.vocab import CK
+
+__all__ = ["DrugCategory", "drug_category"]
+
+
+@dataclass(frozen=True, slots=True)
+class DrugCategory:
+    """A drug category: its IRI and label, the encounter category it maps to, and the
+    administration codes that suit it on a claim (IRIs), with the sources behind the link."""
+
+    iri: str
+    label: str
+    substance_category: str | None
+    administered_with: frozenset[str]
+    sources: tuple[Source, ...]
+    flagged: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    start: str
+    end: str
+    category: str
+    sources: tuple[str, ...]
+    attrs: dict[str, object]
+
+
+_RANGES: weakref.WeakKeyDictionary[KnowledgeGraph, list[_Range]] = weakref.WeakKeyDictionary()
+
+
+def _ranges(kg: KnowledgeGraph) -> list[_Range]:
+    ranges = _RANGES.get(kg)
+    if ranges is None:
+        ranges = []
+        for iri in kg.nodes_of_type(CK.HcpcsRange):
+            attrs = kg.node(iri)
+            category = next(iter(kg.targets(iri, "drugCategory")), None)
+            start, end = attrs.get("rangeStart"), attrs.get("rangeEnd")
+            if category and start and end:
+                ranges.append(_Range(str(start).upper(), str(end).upper(), category,
+                                     tuple(attrs.get("sources", ())), attrs))
+        _RANGES[kg] = ranges
+    return ranges
+
+
+def _in_range(notation: str, r: _Range) -> bool:
+    return len(notation) == len(r.start) and notation[0] == r.start[0] and r.start <= notation <= r.end
+
+
+def _width(r: _Range) -> int:
+    try:
+        return int(r.end[1:]) - int(r.start[1:])
+    except ValueError:
+        return 0
+
+
+def drug_category(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> DrugCategory | None:
+    """The category of a drug code, or ``None`` when neither a flag nor a section gives one.
+
+    Args:
+        kg: the knowledge graph.
+        code: a HCPCS notation (case-insensitive).
+        as_of: the date the code must be valid on (``None``: today).
+
+    Returns:
+        The category, with ``flagged`` telling a curated per-code flag from a section's.
+    """
+    notation = code.strip().upper()
+    iri = kg.code_iri(notation)
+    if iri is not None and kg.code(notation, as_of) is None:
+        return None  # a known code that is not valid on the date has no category then
+    flag = next(iter(kg.targets(iri, "drugCategory")), None) if iri else None
+    if flag is not None:
+        return _category(kg, flag, True)
+    matching = [r for r in _ranges(kg) if _in_range(notation, r) and is_active(r.attrs, as_of or date.today())]
+    if not matching:
+        return None
+    return _category(kg, min(matching, key=_width).category, False)
+
+
+def _category(kg: KnowledgeGraph, iri: str, flagged: bool) -> DrugCategory:
+    attrs = kg.node(iri)
+    substance = next(iter(kg.targets(iri, "substanceCategory")), None)
+    return DrugCategory(
+        iri=iri, label=str(attrs.get("prefLabel", "")),
+        substance_category=None if substance is None else kg.node(substance).get("enumName"),
+        administered_with=frozenset(m for s in kg.targets(iri, "administeredWith") for m in kg.targets(s, "member")),
+        sources=kg.sources_of(attrs.get("sources", ())), flagged=flagged,
+    )
