@@ -36,9 +36,11 @@ from kg.encounter.model import EncounterInputError
 from kg.graph import KnowledgeGraph
 from kg.model import Finding, Severity
 
-__all__ = ["HERE", "Case", "Verdict", "evaluate", "load_cases", "load_known_misses", "load_sources"]
+__all__ = ["HERE", "RESULTS", "Case", "Verdict", "evaluate", "load_cases", "load_known_misses", "load_sources"]
 
 HERE = Path(__file__).resolve().parent
+# Case id -> (contested, agrees), filled as the parametrised test runs, for the summary line.
+RESULTS: dict[str, tuple[bool, bool]] = {}
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 # "*" accepts any rule that judges the claim, never one that only says the input was not understood:
 # an unknown code agreeing with "this line is denied" would be agreement by accident.
