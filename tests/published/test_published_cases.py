@@ -15,7 +15,7 @@ MISSES = load_known_misses()
 SOURCES = load_sources()
 UNCONTESTED = [c for c in CASES if not c.contested]
 MAX_MISS_SHARE = 0.05
-FAMILIES = {"overlapping", "repeated", "timing", "subcutaneous", "injections", "addons_mue",
+FAMILIES = {"overlapping", "repeated", "timing", "subcutaneous", "injections", "addons_mue", "setting",
             "initial_services", "em_drug_admin", "access_flush", "pumps", "hydration_claims", "retired_codes"}
 
 
