@@ -7,8 +7,10 @@ source publishes, the sources (ids into ``sources.json``) and a paraphrase of th
 
 Expected answers:
 
-* encounters: ``lines`` is the exact set of codes with their total units (order and modifiers
-  are not part of a published answer); ``linesInclude`` only requires the listed codes and units.
+* encounters: ``lines`` is the exact set of codes with their total units (order is not part of a
+  published answer, and modifiers only where the source names them); ``linesInclude`` only
+  requires the listed codes and units, and, given a third element, that some line of the code
+  carries one of those modifiers.
 * claims: ``valid`` and ``errors`` (both optional: a source that only says a finding is due
   leaves them out) — the exact set of lines carrying an ERROR, each with the rule
   id (or a list of acceptable ids, or ``"*"`` for any rule that judges the claim where sources say
@@ -137,9 +139,12 @@ def _evaluate_encounter(kg: KnowledgeGraph, case: Case) -> list[str]:
         wanted = Counter({code: units for code, units in expect["lines"]})
         if got != wanted:
             problems.append(f"lines {dict(sorted(got.items()))} != published {dict(sorted(wanted.items()))}")
-    for code, units in expect.get("linesInclude", []):
+    for code, units, *modifiers in expect.get("linesInclude", []):
         if got.get(code) != units:
             problems.append(f"{code} x{got.get(code, 0)} != published {code} x{units}")
+        wanted = set(modifiers[0]) if modifiers else set()
+        if wanted and not any(line.code == code and wanted & set(line.modifiers) for line in coding.lines):
+            problems.append(f"no {code} line with one of the modifiers {sorted(wanted)}")
     return problems + _check_findings(coding.findings, expect)
 
 
