@@ -104,6 +104,27 @@ class Ledger:
                 return draft
         return self.add(ctx, rule, 1, service, rationale, modifiers)
 
+    def merge_same_codes(self) -> None:
+        """One line per code and modifiers: later lines of the same code add their units to the
+        first (a claim reports a code once with its units, e.g. the extra hours of two infusions).
+
+        >>> ledger = Ledger()
+        >>> ledger.merge_same_codes(); ledger.drafts
+        []
+        """
+        kept: list[Draft] = []
+        for draft in self.drafts:
+            same = next((k for k in kept if k.code == draft.code and sorted(k.modifiers) == sorted(draft.modifiers)),
+                        None)
+            if same is None:
+                kept.append(draft)
+                continue
+            same.units += draft.units
+            same.ids.extend(draft.ids)
+            same.rationale.extend(draft.rationale)
+            self.once = {code: (same if held is draft else held) for code, held in self.once.items()}
+        self.drafts = kept
+
     def record(self, service: Service) -> None:
         """Note when the service's substance was given, for repeat pushes."""
         self.given.setdefault(service.substance_key, []).append((service.start, service.stop))

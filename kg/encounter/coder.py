@@ -11,7 +11,7 @@ and each step is a module of its own:
 4. Initial selection (:mod:`~kg.encounter.initial`): the order of the accesses and each
    access's initial service.
 5. Add-ons (:mod:`~kg.encounter.addons`): the rest of each access in clock order.
-6. Units (:mod:`~kg.encounter.limits`): no line above the
+6. Units (:mod:`~kg.encounter.limits`): one line per code and modifiers; no line above the
    MUE of the perspective's claim type.
 7. Findings on the lines (:mod:`~kg.encounter.lines`): modifiers to justify, documentation.
 
@@ -80,6 +80,7 @@ def code_encounter(kg: KnowledgeGraph, encounter: Encounter) -> EncounterCoding:
         code_accesses(ctx, ledger, services)
     else:
         check_flags(ctx, [])
+    ledger.merge_same_codes()
     cuts = cap_to_mue(ctx, ledger)
     drop_orphans(ctx, ledger)  # a line the MUE removed may have been an add-on's only primary
     lines = finish_lines(ctx, ledger, cuts)

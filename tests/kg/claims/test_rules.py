@@ -38,10 +38,19 @@ def test_invalid_units_is_a_finding(check, units):
 
 def test_add_on_with_its_primary_passes(check):
     assert of_rule(check([("96365",), ("96368",)]), "ADDON_WITHOUT_PRIMARY") == []
-    # A primary the seed page alone names still counts (the graph keeps it, sourced).
-    assert of_rule(check([("96374",), ("96368",)]), "ADDON_WITHOUT_PRIMARY") == []
     [finding] = of_rule(check([("96366",)]), "ADDON_WITHOUT_PRIMARY")
     assert finding.severity is Severity.ERROR
+
+
+def test_a_primary_only_the_seed_page_names_is_contested_not_exclusive(check):
+    # The seed page alone adds 96374 to 96368's primaries: kept, but a warning that says so.
+    [finding] = of_rule(check([("96374",), ("96368",)]), "ADDON_WITHOUT_PRIMARY")
+    assert finding.severity is Severity.WARNING and finding.line == 2
+    assert "only one secondary source" in finding.message and "96365" in finding.message
+    assert any(r.to_code.code == "96374" for r in finding.path)
+    # Without the contested primary either, the exclusive CPT list decides: an error naming it only.
+    [error] = of_rule(check([("96372",), ("96368",)]), "ADDON_WITHOUT_PRIMARY")
+    assert error.severity is Severity.ERROR and "96374" not in error.message
 
 
 def test_add_on_edit_type_3_is_a_warning_not_an_error(tmp_path):
