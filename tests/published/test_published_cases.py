@@ -44,9 +44,11 @@ def test_every_case_cites_sources_that_exist_and_says_why():
             assert len(set(cited)) >= 2 and case.data["expect"].get("findings"), case.id
 
 
-def test_every_source_is_a_public_page_or_a_cms_file():
+def test_every_source_is_a_public_page_or_a_reference_file_and_is_cited():
+    cited = {s["source"] for case in CASES for s in case.data["sources"]}
     for sid, source in SOURCES.items():
         assert source.get("url", "").startswith("http") or source.get("file", "").startswith("shared/"), sid
+        assert source.get("publisher") and sid in cited, sid
 
 
 def test_known_misses_are_real_cases_with_a_reason():
