@@ -17,20 +17,24 @@ True
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from kg.graph import KnowledgeGraph
 from kg.model import Source, is_active
 from kg.vocab import CK
 
-__all__ = ["DrugCategory", "drug_category"]
+__all__ = ["Dispute", "DrugCategory", "drug_category"]
 
 
 @dataclass(frozen=True, slots=True)
 class DrugCategory:
     """A drug category: its IRI and label, the encounter category it maps to, and the
-    administration codes that suit it on a claim (IRIs), with the sources behind the link."""
+    administration codes that suit it on a claim (IRIs), with the sources behind the link.
+
+    ``disputes`` holds the categories other sources give the same drug code
+    (``ck:DrugCategoryDispute``), each with its note and sources.
+    """
 
     iri: str
     label: str
@@ -38,6 +42,16 @@ class DrugCategory:
     administered_with: frozenset[str]
     sources: tuple[Source, ...]
     flagged: bool
+    disputes: tuple[Dispute, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """Another source's category for a drug code."""
+
+    category: DrugCategory
+    note: str
+    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +109,13 @@ def drug_category(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> D
         return None  # a known code that is not valid on the date has no category then
     flag = next(iter(kg.targets(iri, "drugCategory")), None) if iri else None
     if flag is not None:
-        return _category(kg, flag, True)
+        found = _category(kg, flag, True)
+        disputes = tuple(
+            Dispute(_category(kg, other, False), str(kg.node(d).get("note", "")),
+                    kg.sources_of(kg.node(d).get("sources", ())))
+            for d in kg.nodes_of_type(CK.DrugCategoryDispute) if iri in kg.targets(d, "code")
+            for other in kg.targets(d, "drugCategory"))
+        return replace(found, disputes=disputes) if disputes else found
     matching = [r for r in _ranges(kg) if _in_range(notation, r) and is_active(r.attrs, as_of or date.today())]
     if not matching:
         return None

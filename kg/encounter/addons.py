@@ -17,7 +17,7 @@ codes into a fork of the ledger and a scratch context, so nothing has to be roll
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from kg.encounter.context import (
@@ -39,7 +39,7 @@ from kg.encounter.context import (
 )
 from kg.encounter.rules import CodeRule
 from kg.encounter.services import Service
-from kg.encounter.timing import Interval, count_units, intervals_overlap, whole_minutes
+from kg.encounter.timing import Interval, count_units, intervals_overlap, subtract, total_minutes, whole_minutes
 from kg.model import Source
 
 __all__ = ["Draft", "Ledger", "code_site", "drop_orphans", "orphans"]
@@ -154,7 +154,11 @@ def code_site(ctx: CodingContext, ledger: Ledger, site_services: Sequence[Servic
                 sites.add(service.site)
                 _code_additional_pump(ctx, ledger, service)
             elif running:
-                _code_concurrent(ctx, ledger, service, running)
+                alone = _alone(ctx, service, running)
+                if alone is not None:
+                    _code_sequential(ctx, ledger, alone, running)
+                else:
+                    _code_concurrent(ctx, ledger, service, running)
             else:
                 _code_sequential(ctx, ledger, service)
         elif ctx.rules.mode_names.get(service.mode) == PUSH_MODE:
@@ -229,12 +233,31 @@ def _code_additional_hours(ctx: CodingContext, ledger: Ledger, service: Service,
     ledger.add(ctx, rule, units, service, rationale)
 
 
-def _code_sequential(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
+def _alone(ctx: CodingContext, service: Service, running: Sequence[Service]) -> Service | None:
+    """The service cut to the time it ran alone, when the concurrent rule says that time makes
+    it a sequential infusion instead; ``None`` when it stays concurrent."""
+    rule = ctx.rules.code_rule(service.kind, CONCURRENT, ctx.perspective)
+    if rule is None or rule.sequential_when_alone is None:
+        return None
+    own = subtract(service.intervals, (span for o in running for span in o.intervals))
+    minutes = total_minutes(own)
+    if minutes < rule.sequential_when_alone:
+        return None
+    return replace(service, intervals=own, minutes=minutes, concurrent_minutes=service.minutes - minutes)
+
+
+def _code_sequential(ctx: CodingContext, ledger: Ledger, service: Service, running: Sequence[Service] = ()) -> None:
     rule = _rule(ctx, service, SEQUENTIAL)
     if rule is None:
         return
-    rationale = (f"{_ran(ctx, service)} through the same access without overlapping another infusion: "
-                 "sequential infusion of a new substance, reported once for it")
+    if running:
+        others = join_and([o.substance for o in running])
+        rationale = (f"{service.substance} ran {service.minutes} min on its own ({ctx.when(service.intervals)}) "
+                     f"besides {service.concurrent_minutes} min alongside {others}: long enough to be an infusion, "
+                     "so the sequential infusion of its time alone, not a concurrent one")
+    else:
+        rationale = (f"{_ran(ctx, service)} through the same access without overlapping another infusion: "
+                     "sequential infusion of a new substance, reported once for it")
     ledger.add(ctx, rule, 1, service, rationale, _discontinued(ctx, service))
     _code_additional_hours(ctx, ledger, service, rule.code or "")
 

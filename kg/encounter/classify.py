@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from kg.encounter.context import PUSH_MODE, CodingContext
-from kg.encounter.drugs import category_of
+from kg.encounter.context import INITIAL, PUSH_MODE, CodingContext
+from kg.encounter.drugs import category_of, contested_category
 from kg.encounter.model import Administration
 from kg.encounter.rules import AdministrationKind
 from kg.encounter.timing import Interval, TimeFormatError, TimePoint, parse_time, whole_minutes
@@ -71,7 +71,7 @@ def time_and_classify(ctx: CodingContext) -> list[Item]:
         timed = time_administration(ctx, adm)
         if timed is None:
             continue
-        category = category_of(ctx, adm)
+        category, disputes = category_of(ctx, adm)
         if category is None:
             continue
         start, stop = timed
@@ -87,10 +87,30 @@ def time_and_classify(ctx: CodingContext) -> list[Item]:
             ctx.find("NO_DATA", f"{_about(adm)}: no administration kind for {category.lower()} "
                                 f"given as {shown} ({minutes} min)")
             continue
+        if disputes:
+            contested_category(ctx, adm, kind, mode, disputes)
+        if adm.discontinued:
+            _stopped_early(ctx, adm, category, kind, minutes)
         items.append(Item(adm, index, start.at, stop.at, start.clock_only and stop.clock_only, minutes, mode, kind,
                           category))
     ctx.first_day = min((i.start.date() for i in items), default=None)
     return items
+
+
+def _stopped_early(ctx: CodingContext, adm: Administration, category: str, kind: AdministrationKind,
+                   minutes: int) -> None:
+    """Where the clock would classify a stopped administration otherwise, say what each reading codes."""
+    by_clock = ctx.rules.kind_for(category, ctx.rules.classify(adm.route.value, minutes, discontinued=False))
+    if by_clock is None or by_clock.iri == kind.iri:
+        return
+    intended = ctx.rules.code_rule(kind, INITIAL, ctx.perspective)
+    clock = ctx.rules.code_rule(by_clock, INITIAL, ctx.perspective)
+    if intended is None or clock is None:
+        return
+    ctx.find("STOPPED_EARLY_READINGS",
+             f"{_about(adm)} stopped after {minutes} min: coded as the intended {kind.label} ({intended.code}, "
+             f"marked discontinued); by the clock it is a {by_clock.label} ({clock.code})",
+             codes=[intended.code or "", clock.code or ""])
 
 
 def time_administration(ctx: CodingContext, adm: Administration) -> tuple[TimePoint, TimePoint] | None:

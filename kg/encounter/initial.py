@@ -17,6 +17,7 @@ from datetime import datetime
 from kg.encounter.addons import Ledger, code_site, drop_orphans, orphans
 from kg.encounter.context import CodingContext, join_and, unique
 from kg.encounter.services import Access, Service
+from kg.encounter.timing import intervals_overlap
 
 __all__ = ["check_flags", "choose_initial", "code_accesses", "order_accesses"]
 
@@ -53,7 +54,7 @@ def choose_initial(ctx: CodingContext, ledger: Ledger, here: Sequence[Service]) 
     primary (tried on a fork of the ledger and a scratch context, then thrown away).
     """
     ordered = sorted(here, key=Service.hierarchy_key)
-    top = ordered[0]
+    top = _longest_overlapping(ordered)
     flagged = [s for s in ordered if ctx.physician and s.flagged]
     if not flagged or flagged[0] is top:
         return top
@@ -74,6 +75,17 @@ def choose_initial(ctx: CodingContext, ledger: Ledger, here: Sequence[Service]) 
                  f"{chosen.subject} is flagged as the primary reason; the facility "
                  f"hierarchy would start with the {top.kind.label} of {top.substance}")
     return chosen
+
+
+def _longest_overlapping(ordered: Sequence[Service]) -> Service:
+    """The top of the hierarchy, except that of infusions of the same rank that overlap it the
+    longest is the initial service (the other runs beside it, or after it on its own)."""
+    top = ordered[0]
+    if not top.time_based or top.fluid:
+        return top
+    rivals = [s for s in ordered if s.time_based and not s.fluid and s.kind.rank == top.kind.rank
+              and (s is top or intervals_overlap(s.intervals, top.intervals))]
+    return max(rivals, key=lambda s: s.minutes) if max(s.minutes for s in rivals) > top.minutes else top
 
 
 def check_flags(ctx: CodingContext, flagged: Sequence[Service]) -> None:

@@ -63,6 +63,7 @@ class CodeRule:
     minimum_gap: int | None
     once_per_encounter: bool
     appends_separate_site: bool
+    sequential_when_alone: int | None
     note: str | None
     sources: tuple[str, ...]
 
@@ -216,6 +217,7 @@ class EncounterRules:
                 count_from=node.get("countFromUnit"), minimum_gap=node.get("minimumGapMinutes"),
                 once_per_encounter=bool(node.get("oncePerEncounter", False)),
                 appends_separate_site=bool(node.get("appendsSeparateSiteModifier", False)), note=node.get("note"),
+                sequential_when_alone=node.get("sequentialWhenAloneMinutes"),
                 sources=tuple(node.get("sources", ())),
             ))
         for iri in self._active(CK.EncounterModifierRule):
