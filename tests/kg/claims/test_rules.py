@@ -8,6 +8,7 @@ import pytest
 
 from kg.claims import check_claim
 from kg.model import RelationKind, Severity
+from kg.vocab import CK
 
 from .conftest import errors, layered, make_claim, of_rule
 
@@ -94,8 +95,17 @@ mue:test-96366 a ck:MueLimit ; ck:code cpt:96366 ; ck:claimType claim:profession
 
 
 def test_code_without_an_mue_is_no_data_not_a_pass(check):
-    result = check([("96413",), ("96368",)])
-    assert [f.line for f in of_rule(result, "NO_DATA") if "MUE" in f.message] == [1]
+    # 96379 (unlisted) has no MUE on file; 96413 and 96368 now do.
+    result = check([("96413",), ("96368",), ("96379",)])
+    assert [f.line for f in of_rule(result, "NO_DATA") if "MUE" in f.message] == [3]
+
+
+def test_every_curated_drug_administration_code_has_a_practitioner_mue(kg):
+    # Item 5 of issue 12: NO_DATA for a drug administration code's units is the exception.
+    members = {kg.node(m).get("notation") for s in kg.nodes_of_type(CK.CodeSet)
+               if kg.node(s).get("notation") == "drug-administration" for m in kg.targets(s, "member")}
+    missing = sorted(c for c in members if kg.mue(c, "PROFESSIONAL") is None)
+    assert missing == ["96376", "96379"]  # facility-only (status X) and unlisted
 
 
 PTP = """
