@@ -42,7 +42,7 @@ from kg.encounter.services import Service
 from kg.encounter.timing import Interval, count_units, intervals_overlap, subtract, total_minutes, whole_minutes
 from kg.model import Source
 
-__all__ = ["Draft", "Ledger", "code_site", "drop_orphans", "orphans"]
+__all__ = ["Draft", "Ledger", "code_site", "code_standalone", "drop_orphans", "orphans"]
 
 
 @dataclass(slots=True, eq=False)
@@ -165,6 +165,18 @@ def code_site(ctx: CodingContext, ledger: Ledger, site_services: Sequence[Servic
             _code_push(ctx, ledger, service)
         else:
             _code_injection(ctx, ledger, service)
+
+
+def code_standalone(ctx: CodingContext, ledger: Ledger, service: Service) -> None:
+    """Code a service that stands alone (a pump start or refill): its own code, one unit, no site modifier."""
+    rule = _rule(ctx, service, INITIAL)
+    if rule is None:
+        return
+    owners = join_and(sorted(p.lower() for p in rule.perspectives)) if rule.perspectives else ""
+    limited = f"; the {owners} code" if owners else ""
+    ledger.site_start = len(ledger.drafts)
+    ledger.add_unit(ctx, rule, service, f"{service.substance} {ctx.when(service.intervals)}: "
+                                        f"{service.kind.label}, coded on its own{limited}", _discontinued(ctx, service))
 
 
 def _rule(ctx: CodingContext, service: Service, role: str) -> CodeRule | None:

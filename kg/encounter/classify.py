@@ -80,7 +80,8 @@ def time_and_classify(ctx: CodingContext) -> list[Item]:
         if category not in rules.categories or route not in rules.routes:
             ctx.find("NO_DATA", f"{_about(adm)}: the graph does not describe category {category} or route {route}")
             continue
-        mode = rules.classify(route, minutes, adm.discontinued)
+        mode = rules.classify(route, minutes, adm.discontinued, None if adm.pump is None else adm.pump.value,
+                              adm.refill)
         kind = rules.kind_for(category, mode)
         if mode is None or kind is None:
             shown = rules.label(mode) if mode else route.lower().replace("_", " ")

@@ -12,7 +12,7 @@ and each step is a module of its own:
    access's initial service.
 5. Add-ons (:mod:`~kg.encounter.addons`): the rest of each access in clock order.
 6. Units (:mod:`~kg.encounter.limits`): one line per code and modifiers; no line above the
-   MUE of the perspective's claim type.
+   MUE of the perspective's claim type; without an MUE, implausible units are a finding.
 7. Findings on the lines (:mod:`~kg.encounter.lines`): modifiers to justify, documentation.
 
 >>> from kg.graph import KnowledgeGraph
@@ -33,7 +33,7 @@ from kg.encounter.addons import Ledger, drop_orphans
 from kg.encounter.classify import check_push_overlaps, time_and_classify
 from kg.encounter.context import CodingContext
 from kg.encounter.initial import check_flags, code_accesses
-from kg.encounter.limits import cap_to_mue
+from kg.encounter.limits import cap_to_mue, implausible_units
 from kg.encounter.lines import finish_lines
 from kg.encounter.model import Encounter, EncounterCoding
 from kg.encounter.services import build_services
@@ -83,5 +83,5 @@ def code_encounter(kg: KnowledgeGraph, encounter: Encounter) -> EncounterCoding:
     ledger.merge_same_codes()
     cuts = cap_to_mue(ctx, ledger)
     drop_orphans(ctx, ledger)  # a line the MUE removed may have been an add-on's only primary
-    lines = finish_lines(ctx, ledger, cuts)
+    lines = finish_lines(ctx, ledger, cuts, implausible_units(ctx, ledger))
     return EncounterCoding(lines, ctx.findings)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from kg.encounter.addons import Ledger, code_site, drop_orphans, orphans
+from kg.encounter.addons import Ledger, code_site, code_standalone, drop_orphans, orphans
 from kg.encounter.context import CodingContext, join_and, unique
 from kg.encounter.services import Access, Service
 from kg.encounter.timing import intervals_overlap
@@ -23,13 +23,19 @@ __all__ = ["check_flags", "choose_initial", "code_accesses", "order_accesses"]
 
 
 def code_accesses(ctx: CodingContext, ledger: Ledger, services: Sequence[Service]) -> None:
-    """Code every access, the encounter's initial access first, each from its own initial service."""
+    """Code every access, the encounter's initial access first, each from its own initial service;
+    then the services that stand alone (``ck:standalone``: pump starts and refills)."""
     check_flags(ctx, [s for s in services if s.flagged] if ctx.physician else [])
-    for number, access in enumerate(order_accesses(ctx, services)):
-        here = [s for s in services if s.access == access]
-        start = len(ledger.drafts)
-        code_site(ctx, ledger, here, choose_initial(ctx, ledger, here), separate_site=number > 0)
-        drop_orphans(ctx, ledger, start)
+    alone = [s for s in services if ctx.rules.is_standalone(s.mode)]
+    services = [s for s in services if not ctx.rules.is_standalone(s.mode)]
+    if services:
+        for number, access in enumerate(order_accesses(ctx, services)):
+            here = [s for s in services if s.access == access]
+            start = len(ledger.drafts)
+            code_site(ctx, ledger, here, choose_initial(ctx, ledger, here), separate_site=number > 0)
+            drop_orphans(ctx, ledger, start)
+    for service in alone:
+        code_standalone(ctx, ledger, service)
 
 
 def order_accesses(ctx: CodingContext, services: Sequence[Service]) -> list[Access]:

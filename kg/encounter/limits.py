@@ -2,7 +2,8 @@
 
 Units above an MUE are denied, so they are not reported; the finding keeps what was cut for
 an appeal. Per-line MUEs cut each line; per-date MUEs keep the earliest lines (the
-encounter's initial access comes first).
+encounter's initial access comes first). Where no MUE is on file, a line with more units than
+its rule's plausible bound (``ck:plausibleUnits``) is reported as a finding, not cut.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from kg.encounter.addons import Draft, Ledger
 from kg.encounter.context import CodingContext, join_and, unique
 
-__all__ = ["MueCut", "cap_to_mue"]
+__all__ = ["MueCut", "cap_to_mue", "implausible_units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +67,24 @@ def cap_to_mue(ctx: CodingContext, ledger: Ledger) -> list[MueCut]:
             kept = next((d for d in group if d.units > 0), None) if len(group) == 1 else None
             cuts.append(MueCut(code, detail, kept, tuple(s.iri for s in mue.sources)))
     return cuts
+
+
+def implausible_units(ctx: CodingContext, ledger: Ledger) -> list[MueCut]:
+    """Lines without an MUE on file whose units pass their rule's plausible bound.
+
+    Returns:
+        One :class:`MueCut` (nothing cut) per such line, for the findings.
+    """
+    claim_type = ctx.rules.claim_types.get(ctx.perspective)
+    found: list[MueCut] = []
+    for draft in ledger.drafts:
+        bound = draft.rule.plausible_units
+        if bound is None or draft.units <= bound:
+            continue
+        if claim_type is not None and ctx.kg.mue(draft.code, claim_type, ctx.as_of) is not None:
+            continue
+        where = claim_type.lower().replace("_", " ") if claim_type else "this"
+        found.append(MueCut(draft.code, f"{draft.code}: {draft.units} units for administrations "
+                                        f"{join_and(draft.ids)}, more than {bound}, with no MUE on file for a "
+                                        f"{where} claim", draft, ()))
+    return found

@@ -1,6 +1,6 @@
 """Step 8 of the encounter coder: number the lines and write the findings that belong to them.
 
-Findings here: the MUE cuts, the separate-site and discontinued modifiers the record must
+Findings here: the MUE cuts, implausible units without an MUE, the separate-site and discontinued modifiers the record must
 justify, and the documentation the graph asks for per code.
 """
 
@@ -16,7 +16,8 @@ from kg.encounter.model import CodedLine
 __all__ = ["finish_lines"]
 
 
-def finish_lines(ctx: CodingContext, ledger: Ledger, cuts: Sequence[MueCut]) -> list[CodedLine]:
+def finish_lines(ctx: CodingContext, ledger: Ledger, cuts: Sequence[MueCut],
+                 implausible: Sequence[MueCut] = ()) -> list[CodedLine]:
     """The coded lines of ``ledger``, in order, with the findings about them added to ``ctx``."""
     lines = [CodedLine(code=d.code, units=d.units, modifiers=tuple(unique(d.modifiers)),
                        administrations=tuple(unique(d.ids)), rationale="; ".join(d.rationale),
@@ -24,6 +25,9 @@ def finish_lines(ctx: CodingContext, ledger: Ledger, cuts: Sequence[MueCut]) -> 
     for cut in cuts:
         line = next((n for n, d in enumerate(ledger.drafts, start=1) if d is cut.kept), None)
         ctx.find("MUE_EXCEEDED", cut.detail, codes=[cut.code], line=line, sources=cut.sources)
+    for note in implausible:
+        line = next((n for n, d in enumerate(ledger.drafts, start=1) if d is note.kept), None)
+        ctx.find("UNITS_IMPLAUSIBLE", note.detail, codes=[note.code], line=line)
     for number, line in enumerate(lines, start=1):
         for role, rule_id in ((SEPARATE_SITE, "SEPARATE_SITE"), (DISCONTINUED, "DISCONTINUED")):
             modifier = ctx.modifier(role)

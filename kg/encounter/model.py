@@ -33,6 +33,7 @@ __all__ = [
     "EncounterCoding",
     "EncounterInputError",
     "Perspective",
+    "Pump",
     "Route",
     "SubstanceCategory",
 ]
@@ -64,6 +65,15 @@ class Route(StrEnum):
     IV_PUSH = "IV_PUSH"
     SUBCUTANEOUS_INFUSION = "SUBCUTANEOUS_INFUSION"
     INJECTION = "INJECTION"
+    INTRA_ARTERIAL = "INTRA_ARTERIAL"
+
+
+class Pump(StrEnum):
+    """The pump a prolonged infusion runs on (GraphQL ``Pump``)."""
+
+    PORTABLE = "PORTABLE"
+    IMPLANTABLE = "IMPLANTABLE"
+    PRACTICE_SUPPLIED = "PRACTICE_SUPPLIED"
 
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -96,6 +106,9 @@ class Administration:
         primary_reason: physician perspective: this is why the patient came.
         discontinued: stopped early: coded as intended, with the discontinued modifier.
         hcpcs: the drug's HCPCS code; its category then comes from the graph.
+        pump: the pump a prolonged infusion was started on (``PORTABLE``, ``IMPLANTABLE``,
+            ``PRACTICE_SUPPLIED``), or the pump refilled.
+        refill: the visit refilled the pump rather than starting an infusion (needs ``pump``).
 
     Raises:
         EncounterInputError: blank id or substance, unknown category or route, neither a
@@ -112,6 +125,8 @@ class Administration:
     primary_reason: bool = False
     discontinued: bool = False
     hcpcs: str | None = None
+    pump: Pump | None = None
+    refill: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
@@ -126,6 +141,10 @@ class Administration:
         else:
             object.__setattr__(self, "category", _enum(SubstanceCategory, self.category, "category"))
         object.__setattr__(self, "route", _enum(Route, self.route, "route"))
+        if self.pump is not None:
+            object.__setattr__(self, "pump", _enum(Pump, self.pump, "pump"))
+        if self.refill and self.pump is None:
+            raise EncounterInputError(f"administration {self.id!r}: a refill needs the pump refilled")
         for name in ("start", "stop", "site"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):

@@ -24,7 +24,7 @@ __all__ = ["encounter_from_dict"]
 _ENCOUNTER_KEYS = {"perspective", "date", "administrations"}
 _REQUIRED = ("id", "substance", "route", "start", "stop")
 _OPTIONAL = {"site": "site", "primaryReason": "primary_reason", "discontinued": "discontinued", "category": "category",
-             "hcpcs": "hcpcs"}
+             "hcpcs": "hcpcs", "pump": "pump", "refill": "refill"}
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -44,7 +44,7 @@ def _administration(data: Any, where: str) -> Administration:
     for key in ("id", "substance", "route"):
         if not isinstance(data[key], str):
             raise EncounterInputError(f"{where}.{key}: must be a string")
-    for key in ("category", "hcpcs"):
+    for key in ("category", "hcpcs", "pump"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise EncounterInputError(f"{where}.{key}: must be a string or null")
     # start/stop may be null or blank: that is a record-level problem the coder reports.
@@ -52,7 +52,7 @@ def _administration(data: Any, where: str) -> Administration:
         if data.get(key) is not None and not isinstance(data[key], str):
             raise EncounterInputError(f"{where}.{key}: must be a string or null")
     flags = {}
-    for key in ("primaryReason", "discontinued"):
+    for key in ("primaryReason", "discontinued", "refill"):
         value = data.get(key, False)
         if value is None:
             value = False
@@ -62,7 +62,7 @@ def _administration(data: Any, where: str) -> Administration:
     try:
         return Administration(id=data["id"], substance=data["substance"], category=data.get("category"),
                               route=data["route"], start=data.get("start"), stop=data.get("stop"),
-                              site=data.get("site"), hcpcs=data.get("hcpcs"), **flags)
+                              site=data.get("site"), hcpcs=data.get("hcpcs"), pump=data.get("pump"), **flags)
     except EncounterInputError as err:
         raise EncounterInputError(f"{where}: {err}") from None
 
@@ -72,7 +72,8 @@ def encounter_from_dict(data: Any) -> Encounter:
 
     Args:
         data: ``{"perspective", "date"?, "administrations": [{"id", "substance", "category"?,
-            "hcpcs"?, "route", "start", "stop", "site"?, "primaryReason"?, "discontinued"?}]}``;
+            "hcpcs"?, "route", "start", "stop", "site"?, "primaryReason"?, "discontinued"?,
+            "pump"?, "refill"?}]}``;
             each administration needs a category or a drug code (``hcpcs``).
 
     Returns:
