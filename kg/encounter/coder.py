@@ -13,7 +13,9 @@ and each step is a module of its own:
 5. Add-ons (:mod:`~kg.encounter.addons`): the rest of each access in clock order.
 6. Units (:mod:`~kg.encounter.limits`): one line per code and modifiers; no line above the
    MUE of the perspective's claim type; without an MUE, implausible units are a finding.
-7. Findings on the lines (:mod:`~kg.encounter.lines`): modifiers to justify, documentation.
+7. Distinct services (:mod:`~kg.encounter.edits`): two lines from different administrations
+   that a bypassable PTP edit pairs carry the distinct-service modifier.
+8. Findings on the lines (:mod:`~kg.encounter.lines`): modifiers to justify, documentation.
 
 >>> from kg.graph import KnowledgeGraph
 >>> from kg.encounter.model import Administration
@@ -32,6 +34,7 @@ from __future__ import annotations
 from kg.encounter.addons import Ledger, drop_orphans
 from kg.encounter.classify import check_push_overlaps, time_and_classify
 from kg.encounter.context import CodingContext
+from kg.encounter.edits import mark_distinct_services
 from kg.encounter.initial import check_flags, code_accesses
 from kg.encounter.limits import cap_to_mue, implausible_units
 from kg.encounter.lines import finish_lines
@@ -83,5 +86,8 @@ def code_encounter(kg: KnowledgeGraph, encounter: Encounter) -> EncounterCoding:
     ledger.merge_same_codes()
     cuts = cap_to_mue(ctx, ledger)
     drop_orphans(ctx, ledger)  # a line the MUE removed may have been an add-on's only primary
+    distinct = mark_distinct_services(ctx, ledger)
     lines = finish_lines(ctx, ledger, cuts, implausible_units(ctx, ledger))
+    for index, detail, code, sources in distinct:
+        ctx.find("DISTINCT_SERVICE", detail, codes=[code], line=index + 1, sources=sources)
     return EncounterCoding(lines, ctx.findings)

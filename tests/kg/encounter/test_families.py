@@ -236,3 +236,21 @@ def test_an_infusion_stopped_early_names_the_clock_reading(code):
     assert set(finding.codes) == {"96413", "96409"}
     full = code("FACILITY", adm("a", "rituximab", "CHEMOTHERAPY", "IV_INFUSION", "10:00", "10:40", discontinued=True))
     assert "STOPPED_EARLY_READINGS" not in full.rules()
+
+
+# ---------------------------------------------------------------- distinct services a PTP edit pairs
+def test_a_separate_chemotherapy_infusion_beside_g0498_is_marked_distinct(code):
+    coding = code("PHYSICIAN",
+                  adm("ox", "oxaliplatin", "CHEMOTHERAPY", "IV_INFUSION", "09:00", "10:00"),
+                  adm("p", "fluorouracil", "CHEMOTHERAPY", "IV_INFUSION", PUMP_START, PUMP_STOP,
+                      pump="PRACTICE_SUPPLIED"), date=date(2026, 6, 1))
+    assert [(x.code, x.modifiers) for x in coding.lines] == [("96413", ("XU",)), ("G0498", ())]
+    [finding] = [f for f in coding.findings if f.rule == "DISTINCT_SERVICE"]
+    assert finding.line == 1 and "cms-pump-g0498" in {s.iri.rsplit("/", 1)[1] for s in finding.sources}
+    # With the facility's pump start code no edit pairs them: nothing is marked.
+    facility = code("FACILITY",
+                    adm("ox", "oxaliplatin", "CHEMOTHERAPY", "IV_INFUSION", "09:00", "10:00"),
+                    adm("p", "fluorouracil", "CHEMOTHERAPY", "IV_INFUSION", PUMP_START, PUMP_STOP,
+                        pump="PRACTICE_SUPPLIED"), date=date(2026, 6, 1))
+    assert [(x.code, x.modifiers) for x in facility.lines] == [("96413", ()), ("96416", ())]
+    assert "DISTINCT_SERVICE" not in facility.rules()
