@@ -24,7 +24,7 @@ from kg.graph import KnowledgeGraph
 from kg.model import Source, is_active
 from kg.vocab import CK
 
-__all__ = ["Dispute", "DrugCategory", "drug_category"]
+__all__ = ["Dispute", "DrugCategory", "clear_memo", "drug_category"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,8 @@ class _Range:
 
 
 _RANGES: weakref.WeakKeyDictionary[KnowledgeGraph, list[_Range]] = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary[KnowledgeGraph, dict[tuple[str, date], DrugCategory | None]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _ranges(kg: KnowledgeGraph) -> list[_Range]:
@@ -104,6 +106,23 @@ def drug_category(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> D
         The category, with ``flagged`` telling a curated per-code flag from a section's.
     """
     notation = code.strip().upper()
+    day = as_of or date.today()
+    memo = _MEMO.setdefault(kg, {})
+    key = (notation, day)
+    if key not in memo:
+        if len(memo) > 65536:  # bounded: codes and dates are unbounded input
+            memo.clear()
+        memo[key] = _lookup(kg, notation, day)
+    return memo[key]
+
+
+def clear_memo(kg: KnowledgeGraph) -> None:
+    """Forget the memoised categories of a graph (benchmarks measure cold lookups with it); the
+    section table, read once per graph like the compiled rules, stays."""
+    _MEMO.pop(kg, None)
+
+
+def _lookup(kg: KnowledgeGraph, notation: str, as_of: date) -> DrugCategory | None:
     iri = kg.code_iri(notation)
     if iri is not None and kg.code(notation, as_of) is None:
         return None  # a known code that is not valid on the date has no category then
@@ -116,7 +135,7 @@ def drug_category(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> D
             for d in kg.nodes_of_type(CK.DrugCategoryDispute) if iri in kg.targets(d, "code")
             for other in kg.targets(d, "drugCategory"))
         return replace(found, disputes=disputes) if disputes else found
-    matching = [r for r in _ranges(kg) if _in_range(notation, r) and is_active(r.attrs, as_of or date.today())]
+    matching = [r for r in _ranges(kg) if _in_range(notation, r) and is_active(r.attrs, as_of)]
     if not matching:
         return None
     return _category(kg, min(matching, key=_width).category, False)

@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 from kg.claims.index import AdjacencyIndex
+from kg.drugs import clear_memo as clear_drug_memo
 from kg.graph import KnowledgeGraph
 from kg.model import Modifier, ModifierRule, Severity, Source, is_active
 from kg.vocab import CK
@@ -318,6 +319,7 @@ class RuleBook:
         so the next claim pays the full lookup cost; benchmarks use it to measure a cold check."""
         self.index = AdjacencyIndex(self.kg.graph)
         self.kg.clear_memos()
+        clear_drug_memo(self.kg)
         self._modifier_rules.clear()
         self._selections.clear()
         self._status_info.clear()
