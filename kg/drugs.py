@@ -1,7 +1,7 @@
 """What a drug code is, for coding its administration: its category, from the graph.
 
-A drug code's category is its own curated flag (``ck:drugCategory`` on the code) when it has
-one, else the category of the narrowest HCPCS Level II section (``ck:HcpcsRange``) holding
+A drug code's category is its own curated flag (a ``ck:DrugCategoryFlag`` naming the code,
+with its source) when it has one, else the category of the narrowest HCPCS Level II section (``ck:HcpcsRange``) holding
 its notation. Sections are compared as text within one letter, as HCPCS numbers them.
 
 >>> from kg.graph import KnowledgeGraph
@@ -64,6 +64,8 @@ class _Range:
 
 
 _RANGES: weakref.WeakKeyDictionary[KnowledgeGraph, list[_Range]] = weakref.WeakKeyDictionary()
+_FLAGS: weakref.WeakKeyDictionary[KnowledgeGraph, dict[str, tuple[str, tuple[str, ...], list[str]]]] = (
+    weakref.WeakKeyDictionary())
 _MEMO: weakref.WeakKeyDictionary[KnowledgeGraph, dict[tuple[str, date], DrugCategory | None]] = (
     weakref.WeakKeyDictionary())
 
@@ -122,31 +124,49 @@ def clear_memo(kg: KnowledgeGraph) -> None:
     _MEMO.pop(kg, None)
 
 
+def _flags(kg: KnowledgeGraph) -> dict[str, tuple[str, tuple[str, ...], list[str]]]:
+    """Code IRI -> (flagged category, the flag's sources, disputing nodes), read once per graph."""
+    flags = _FLAGS.get(kg)
+    if flags is None:
+        flags = {}
+        for flag in kg.nodes_of_type(CK.DrugCategoryFlag):
+            code, category = next(iter(kg.targets(flag, "code")), None), next(iter(kg.targets(flag, "drugCategory")), None)
+            if code and category:
+                flags[code] = (category, tuple(kg.node(flag).get("sources", ())), [])
+        for dispute in kg.nodes_of_type(CK.DrugCategoryDispute):
+            code = next(iter(kg.targets(dispute, "code")), None)
+            if code in flags:
+                flags[code][2].append(dispute)
+        _FLAGS[kg] = flags
+    return flags
+
+
 def _lookup(kg: KnowledgeGraph, notation: str, as_of: date) -> DrugCategory | None:
     iri = kg.code_iri(notation)
     if iri is not None and kg.code(notation, as_of) is None:
         return None  # a known code that is not valid on the date has no category then
-    flag = next(iter(kg.targets(iri, "drugCategory")), None) if iri else None
+    flag = _flags(kg).get(iri) if iri else None
     if flag is not None:
-        found = _category(kg, flag, True)
-        disputes = tuple(
+        category, sources, disputes = flag
+        return replace(_category(kg, category, True, sources), disputes=tuple(
             Dispute(_category(kg, other, False), str(kg.node(d).get("note", "")),
                     kg.sources_of(kg.node(d).get("sources", ())))
-            for d in kg.nodes_of_type(CK.DrugCategoryDispute) if iri in kg.targets(d, "code")
-            for other in kg.targets(d, "drugCategory"))
-        return replace(found, disputes=disputes) if disputes else found
+            for d in disputes for other in kg.targets(d, "drugCategory")))
     matching = [r for r in _ranges(kg) if _in_range(notation, r) and is_active(r.attrs, as_of)]
     if not matching:
         return None
-    return _category(kg, min(matching, key=_width).category, False)
+    narrowest = min(matching, key=_width)
+    return _category(kg, narrowest.category, False, narrowest.sources)
 
 
-def _category(kg: KnowledgeGraph, iri: str, flagged: bool) -> DrugCategory:
+def _category(kg: KnowledgeGraph, iri: str, flagged: bool, placed_by: tuple[str, ...] = ()) -> DrugCategory:
+    """The category node as a :class:`DrugCategory`; its sources are the flag's or section's
+    that placed the code in it, then the category's own."""
     attrs = kg.node(iri)
     substance = next(iter(kg.targets(iri, "substanceCategory")), None)
     return DrugCategory(
         iri=iri, label=str(attrs.get("prefLabel", "")),
         substance_category=None if substance is None else kg.node(substance).get("enumName"),
         administered_with=frozenset(m for s in kg.targets(iri, "administeredWith") for m in kg.targets(s, "member")),
-        sources=kg.sources_of(attrs.get("sources", ())), flagged=flagged,
+        sources=kg.sources_of(dict.fromkeys([*placed_by, *attrs.get("sources", ())])), flagged=flagged,
     )

@@ -49,3 +49,10 @@ def test_a_disputed_flag_carries_the_other_position(kg):
     [dispute] = drug_category(kg, "J3315").disputes
     assert dispute.category.label == "therapeutic, prophylactic or diagnostic drug" and dispute.sources
     assert drug_category(kg, "J9217").disputes == ()
+
+
+def test_a_category_cites_what_placed_the_code_in_it(kg):
+    flagged = {s.iri.rsplit("/", 1)[1] for s in drug_category(kg, "J9217").sources}
+    assert "hormonal-antineoplastic-lists" in flagged
+    by_section = {s.iri.rsplit("/", 1)[1] for s in drug_category(kg, "J9045").sources}
+    assert "hcpcs-level-ii-2026" in by_section and "hormonal-antineoplastic-lists" not in by_section
