@@ -1,4 +1,4 @@
-"""Steps 5-6 of the encounter coder: code one access, its initial service and then the rest.
+"""Step 5 of the encounter coder: code one access, its initial service and then the rest.
 
 The rest are coded in clock order: an infusion overlapping another drug infusion is
 concurrent (once per encounter where the rule says so), otherwise sequential with its own

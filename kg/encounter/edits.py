@@ -1,4 +1,4 @@
-"""Step 6b of the encounter coder: distinct services that a PTP edit pairs are marked as distinct.
+"""Step 7 of the encounter coder: distinct services that a PTP edit pairs are marked as distinct.
 
 When two lines the coder produced from different administrations are a PTP pair (the first
 code bundled into the second) whose modifier indicator allows a bypass, the services were

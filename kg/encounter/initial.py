@@ -1,4 +1,4 @@
-"""Steps 4-5 of the encounter coder: order the accesses and pick each one's initial service.
+"""Step 4 of the encounter coder: order the accesses and pick each one's initial service.
 
 The encounter's initial access is a line access when there is one (an injection is a separate
 site beside it), the one holding the physician's flagged primary reason or else the

@@ -1,4 +1,4 @@
-"""Step 7 of the encounter coder: no line leaves with more units than the claim's MUE allows.
+"""Step 6 of the encounter coder: no line leaves with more units than the claim's MUE allows.
 
 Units above an MUE are denied, so they are not reported; the finding keeps what was cut for
 an appeal. Per-line MUEs cut each line; per-date MUEs keep the earliest lines (the
