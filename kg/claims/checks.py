@@ -73,10 +73,10 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
         assert lv.iri is not None
         kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
         edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
-        firm = {k: [e for e in es if not e.attrs.get("contested")] for k, es in edges_of.items()}
+        firm = {k: [e for e in es if not _contested(ctx, e)] for k, es in edges_of.items()}
         if any(e.target in ctx.on_claim for es in firm.values() for e in es):
             continue  # a primary of any list is on the claim
-        weak = [e for es in edges_of.values() for e in es if e.attrs.get("contested") and e.target in ctx.on_claim]
+        weak = [e for es in edges_of.values() for e in es if _contested(ctx, e) and e.target in ctx.on_claim]
         if weak:
             other = ctx.on_claim[weak[0].target][0]
             listed = sorted({str(ctx.kg.node(e.target).get("notation")) for es in firm.values() for e in es})
@@ -104,6 +104,23 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
         # primaries (contractor-defined, or not loaded) or edges of an edit type no rule covers.
         if not considered_any and (edges_any or ctx.is_add_on(lv)) and regular:
             yield ctx.no_data(regular, lv)
+
+
+def _contested(ctx: ClaimContext, edge: Edge) -> bool:
+    """An edge marked contested, or resting on a single source no stronger than secondary."""
+    if edge.attrs.get("contested"):
+        return True
+    sources = _values_of(edge.attrs.get("sources"))
+    if len(sources) != 1:
+        return False
+    weakest = int(ctx.kg.node(CK.Secondary).get("rank", 0))
+    return ctx.kg.source(sources[0]).confidence_rank <= weakest
+
+
+def _values_of(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, tuple | list | set | frozenset) else (str(value),)
 
 
 def _max_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:

@@ -282,3 +282,19 @@ def test_claim_without_date_of_service_uses_today(kg):
     undated = check_claim(kg, make_claim([("96413",), ("96368", 2)], dos=None))
     today = check_claim(kg, make_claim([("96413",), ("96368", 2)], dos=date.today()))
     assert undated == today
+
+
+def test_an_edge_resting_on_one_secondary_source_is_contested(tmp_path):
+    kg = layered(tmp_path, """
+rel:addon-96375-96360 a ck:AddOnOf ; ck:fromCode cpt:96375 ; ck:toCode cpt:96360 ; ck:editType 1 ;
+    dcterms:source src:seed-96368 .
+""")
+    result = check_claim(kg, make_claim([("96360",), ("96375",)]))
+    [finding] = of_rule(result, "ADDON_WITHOUT_PRIMARY")
+    assert finding.severity is Severity.WARNING and "only one secondary source" in finding.message
+    # The same edge with a guideline source beside it is a firm primary: nothing to say.
+    firm = layered(tmp_path, """
+rel:addon-96375-96360 a ck:AddOnOf ; ck:fromCode cpt:96375 ; ck:toCode cpt:96360 ; ck:editType 1 ;
+    dcterms:source src:seed-96368, src:cpt-drug-admin-guidelines .
+""", name="firm.ttl")
+    assert of_rule(check_claim(firm, make_claim([("96360",), ("96375",)])), "ADDON_WITHOUT_PRIMARY") == []
