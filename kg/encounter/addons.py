@@ -208,6 +208,10 @@ def _code_initial(ctx: CodingContext, ledger: Ledger, service: Service, separate
     else:
         why = "the only service on this access"
     what = f"{service.minutes} min of hydration on its own, " if service.fluid else ""
+    minimum = service.kind.minimum_minutes
+    if service.fluid and minimum and all(total_minutes([p]) < minimum for p in service.intervals) \
+            and len(service.intervals) > 1:
+        _pieces_combined(ctx, service, rule.code or "", 1, 0)
     rationale = f"{_ran(ctx, service)}: {what}{service.kind.label}, {why}: initial service"
     modifiers = _discontinued(ctx, service)
     if separate_site:
@@ -348,11 +352,24 @@ def _code_secondary_hydration(ctx: CodingContext, ledger: Ledger, service: Servi
     units = count_units(service.minutes, rule.unit_minutes, rule.margin_minutes or 0, rule.count_from or 0)
     if units == 0:
         return
+    apart = sum(count_units(total_minutes([piece]), rule.unit_minutes, rule.margin_minutes or 0, rule.count_from or 0)
+                for piece in service.intervals)
+    if apart < units:
+        _pieces_combined(ctx, service, rule.code or "", units, apart)
     after = f" ({initial_code})" if initial_code else ""
     rationale = (f"{service.substance} ran {ctx.when(service.intervals)}: {service.minutes} min of hydration on its "
                  f"own after a different initial service{after} through the same access: counted from its first "
                  f"hour, {plural(units, 'unit')}")
     ledger.add(ctx, rule, units, service, rationale)
+
+
+def _pieces_combined(ctx: CodingContext, service: Service, code: str, units: int, apart: int) -> None:
+    """A finding where hydration reaches its units only by adding up pieces split by a drug infusion."""
+    pieces = join_and([f"{total_minutes([p])} min" for p in service.intervals])
+    ctx.find("HYDRATION_PIECES_COMBINED",
+             f"{service.subject}: its time on its own came in pieces ({pieces}, {ctx.when(service.intervals)}); "
+             f"added up they give {code} x {units}, counted apart {apart}",
+             codes=[code])
 
 
 def orphans(ctx: CodingContext, drafts: Sequence[Draft]) -> list[Draft]:

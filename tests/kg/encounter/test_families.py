@@ -254,3 +254,34 @@ def test_a_separate_chemotherapy_infusion_beside_g0498_is_marked_distinct(code):
                         pump="PRACTICE_SUPPLIED"), date=date(2026, 6, 1))
     assert [(x.code, x.modifiers) for x in facility.lines] == [("96413", ()), ("96416", ())]
     assert "DISTINCT_SERVICE" not in facility.rules()
+
+
+# ---------------------------------------------------------------- hydration split around a drug
+def test_hydration_pieces_added_up_name_the_dispute(code):
+    coding = code("FACILITY",
+                  adm("ns", "normal saline", "HYDRATION", "IV_INFUSION", "10:50", "13:25"),
+                  adm("ox", "oxaliplatin", "CHEMOTHERAPY", "IV_INFUSION", "11:20", "13:05"))
+    assert coding.codes() == [("96413", 1), ("96415", 1), ("96361", 1)]
+    [finding] = [f for f in coding.findings if f.rule == "HYDRATION_PIECES_COMBINED"]
+    assert finding.codes == ("96361",) and "30 min and 20 min" in finding.message
+    assert {"cpt-assistant-hydration-total", "payer-split-hydration-denial"} <= {
+        s.iri.rsplit("/", 1)[1] for s in finding.sources}
+
+
+def test_hydration_in_one_piece_or_long_enough_pieces_has_no_dispute(code):
+    one = code("FACILITY",
+               adm("ns", "normal saline", "HYDRATION", "IV_INFUSION", "10:00", "11:30"),
+               adm("ox", "oxaliplatin", "CHEMOTHERAPY", "IV_INFUSION", "11:40", "12:05"))
+    assert one.codes() == [("96413", 1), ("96361", 1)] and "HYDRATION_PIECES_COMBINED" not in one.rules()
+    # Two pieces that each earn their unit: adding them up changes nothing.
+    long = code("FACILITY",
+                adm("ns", "normal saline", "HYDRATION", "IV_INFUSION", "08:00", "12:00"),
+                adm("ox", "oxaliplatin", "CHEMOTHERAPY", "IV_INFUSION", "09:00", "11:00"))
+    assert "HYDRATION_PIECES_COMBINED" not in long.rules()
+
+
+def test_initial_hydration_reached_only_by_adding_pieces_names_the_dispute(code):
+    coding = code("FACILITY",
+                  adm("ns", "normal saline", "HYDRATION", "IV_INFUSION", "10:00", "11:10", site="left arm"),
+                  adm("iv", "vancomycin", "THERAPEUTIC", "IV_INFUSION", "10:20", "10:50", site="right arm"))
+    assert ("96360", 1) in coding.codes() and "HYDRATION_PIECES_COMBINED" in coding.rules()
