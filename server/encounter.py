@@ -28,13 +28,15 @@ __all__ = ["AdministrationInput", "CodedLine", "EncounterCoding", "EncounterInpu
 Perspective = strawberry.enum(engine.Perspective, name="Perspective", description="Whose claim is coded.")
 SubstanceCategory = strawberry.enum(engine.SubstanceCategory, name="SubstanceCategory", description="What was given.")
 Route = strawberry.enum(engine.Route, name="Route", description="How it was given.")
+Pump = strawberry.enum(engine.Pump, name="Pump", description="The pump a prolonged infusion runs on.")
 
 
 @strawberry.input(description="One line of the infusion record.")
 class AdministrationInput:
     id: str
     substance: str
-    category: SubstanceCategory  # type: ignore[valid-type]
+    category: SubstanceCategory | None = strawberry.field(  # type: ignore[valid-type]
+        default=UNSET, description="What was given; may be omitted when hcpcs is given.")
     route: Route  # type: ignore[valid-type]
     start: str = strawberry.field(description='"HH:MM" on the encounter date, or an ISO date-time.')
     stop: str = strawberry.field(description='"HH:MM" on the encounter date, or an ISO date-time.')
@@ -43,6 +45,11 @@ class AdministrationInput:
         default=False, description="Physician perspective: the reason for the encounter (its initial code).")
     discontinued: bool | None = strawberry.field(
         default=False, description="Stopped early: coded as intended, with the discontinued modifier.")
+    hcpcs: str | None = strawberry.field(
+        default=UNSET, description="The drug's HCPCS code: its category then comes from the graph.")
+    pump: Pump | None = strawberry.field(  # type: ignore[valid-type]
+        default=UNSET, description="The pump a prolonged infusion was started on, or the pump refilled.")
+    refill: bool | None = strawberry.field(default=False, description="The visit refilled the pump (needs pump).")
 
     def to_model(self) -> engine.Administration:
         """The engine's administration (raises ``EncounterInputError`` on blank fields)."""
@@ -51,10 +58,14 @@ class AdministrationInput:
             check_text(getattr(self, name), name)
         if site is not None:
             check_text(site, "site")
+        hcpcs = self.hcpcs or None
+        if hcpcs is not None:
+            check_text(hcpcs, "hcpcs")
         return engine.Administration(
-            id=self.id, substance=self.substance, category=self.category, route=self.route,
+            id=self.id, substance=self.substance, category=self.category or None, route=self.route,
             start=self.start, stop=self.stop, site=site,
-            primary_reason=bool(self.primary_reason), discontinued=bool(self.discontinued))
+            primary_reason=bool(self.primary_reason), discontinued=bool(self.discontinued),
+            hcpcs=hcpcs, pump=self.pump or None, refill=bool(self.refill))
 
 
 @strawberry.input(description="An infusion record to code.")

@@ -8,10 +8,12 @@ Register a kind by adding a function to :data:`CHECKS` under its ``ck:CheckKind`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from kg.claims.context import ClaimContext, LineView, fill
 from kg.claims.rules import ClaimRule
-from kg.model import Edge, Finding, is_active
+from kg.drugs import drug_category
+from kg.model import Edge, Finding, RelationKind, is_active
 from kg.vocab import CK
 
 __all__ = ["CHECKS", "CheckFunction"]
@@ -21,8 +23,20 @@ CheckFunction = Callable[[ClaimContext, Sequence[ClaimRule]], Iterable[Finding]]
 
 def _known_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
     for lv in ctx.lines:
-        if lv.iri is None:
-            for rule in rules:
+        if lv.iri is not None:
+            continue
+        retired = ctx.kg.code_iri(lv.notation)
+        ended = ctx.kg.node(retired).get("end") if retired else None
+        for rule in rules:
+            if ended is not None and ended <= ctx.as_of and rule.retired_message:
+                # A code that existed and ended: say when, and what the graph says replaces it.
+                assert retired is not None
+                successors = [e for e in ctx.out_edges(retired, RelationKind.ALTERNATIVE_TO.value)]
+                instead = ", ".join(sorted({str(ctx.kg.node(e.target).get("notation")) for e in successors}))
+                values = ctx.values(lv, ended=ended.isoformat(), replacement=instead or "no code on file")
+                template = replace(rule, message=rule.retired_message)
+                yield ctx.finding(template, lv, (lv.notation,), values, path=ctx.relationships(successors))
+            else:
                 yield ctx.finding(rule, lv, (lv.notation,))
 
 
@@ -47,18 +61,38 @@ def _claim_notice(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fin
 
 
 def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
-    """An add-on needs one of its primaries on the claim; edit types choose the rule (severity)."""
+    """An add-on needs one of its primaries on the claim; edit types choose the rule (severity).
+
+    An edge marked contested (a single secondary source) never satisfies an exclusive list and
+    never fails one: with only a contested primary on the claim, the rules that judge contested
+    edges say so.
+    """
+    regular = [r for r in rules if not r.contested_edges]
+    judges = [r for r in rules if r.contested_edges]
     for lv in ctx.known:
         assert lv.iri is not None
+        kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
+        edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
+        firm = {k: [e for e in es if not _contested(ctx, e)] for k, es in edges_of.items()}
+        if any(e.target in ctx.on_claim for es in firm.values() for e in es):
+            continue  # a primary of any list is on the claim
+        weak = [e for es in edges_of.values() for e in es if _contested(ctx, e) and e.target in ctx.on_claim]
+        if weak:
+            other = ctx.on_claim[weak[0].target][0]
+            listed = sorted({str(ctx.kg.node(e.target).get("notation")) for es in firm.values() for e in es})
+            for rule in judges:
+                yield ctx.finding(rule, lv, (lv.notation, other.notation),
+                                  ctx.values(lv, other=other.notation, otherLine=other.number,
+                                             primaries=", ".join(listed)),
+                                  path=ctx.relationships([*weak, *(e for es in firm.values() for e in es)]))
+            continue
         considered_any = False
         edges_any = False
-        for rule in rules:
-            edges = ctx.out_edges(lv.iri, rule.relation_kind or "")
+        for rule in regular:
+            edges = firm.get(rule.relation_kind or "", [])
             if not edges:
                 continue
             edges_any = True
-            if any(e.target in ctx.on_claim for e in edges):
-                break  # a primary of any list is on the claim
             considered = [e for e in edges if not rule.edit_types or e.attrs.get("editType") in rule.edit_types]
             if not considered:
                 continue
@@ -66,11 +100,27 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
             primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
             yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, primaries=", ".join(primaries)),
                               path=ctx.relationships(considered))
-        else:
-            # No primary on the claim and no rule could judge it: an add-on without listed
-            # primaries (contractor-defined, or not loaded) or edges of an edit type no rule covers.
-            if not considered_any and (edges_any or ctx.is_add_on(lv)):
-                yield ctx.no_data(rules, lv)
+        # No primary on the claim and no rule could judge it: an add-on without listed
+        # primaries (contractor-defined, or not loaded) or edges of an edit type no rule covers.
+        if not considered_any and (edges_any or ctx.is_add_on(lv)) and regular:
+            yield ctx.no_data(regular, lv)
+
+
+def _contested(ctx: ClaimContext, edge: Edge) -> bool:
+    """An edge marked contested, or resting on a single source no stronger than secondary."""
+    if edge.attrs.get("contested"):
+        return True
+    sources = _values_of(edge.attrs.get("sources"))
+    if len(sources) != 1:
+        return False
+    weakest = int(ctx.kg.node(CK.Secondary).get("rank", 0))
+    return ctx.kg.source(sources[0]).confidence_rank <= weakest
+
+
+def _values_of(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, tuple | list | set | frozenset) else (str(value),)
 
 
 def _max_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
@@ -201,12 +251,16 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
 
 
 def _one_initial_service(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    """A second initial service without a separate-site modifier: the lower-ranked one is flagged
+    (ranks from the graph's hierarchy; equal ranks keep the claim's order)."""
     separate = ctx.modifiers_with("marks_separate_site")
+    rank = ctx.book.initial_rank
     for rule in rules:
         members = [lv for lv in ctx.known if rule.applies_to and lv.iri in rule.applies_to]
         if len(members) < 2:
             continue
         plain = [lv for lv in members if not ctx.has_modifier(lv, "marks_separate_site")]
+        plain.sort(key=lambda lv: (-rank.get(lv.iri or "", 0), lv.number))
         for lv in plain[1:]:
             first = plain[0]
             yield ctx.finding(rule, lv, (lv.notation, first.notation),
@@ -250,13 +304,59 @@ def _contested_alternative(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
                 if on_claim_members:
                     continue
                 contrary = [e for a in alternatives for e in ctx.out_edges(a.source, contrary_kind)
-                            if e.target in ctx.on_claim]
+                            if e.target in ctx.on_claim and (rule.with_set is None or e.target in rule.with_set)]
                 if not contrary:
                     continue
                 other = ctx.on_claim[contrary[0].target][0]
             yield ctx.finding(rule, lv, (lv.notation, other.notation),
                               ctx.values(lv, other=other.notation, otherLine=other.number),
                               path=ctx.relationships([*alternatives, *contrary]))
+
+
+def _drug_lines(ctx: ClaimContext) -> list[tuple[LineView, frozenset[str], str, tuple[str, ...]]]:
+    """The claim's drug lines: line, the administration codes that suit its category, the
+    category IRI and the category's sources."""
+    def compute() -> list[tuple[LineView, frozenset[str], str, tuple[str, ...]]]:
+        found = []
+        for lv in ctx.known:
+            category = drug_category(ctx.kg, lv.notation, ctx.as_of)
+            if category is not None:
+                found.append((lv, category.administered_with, category.iri, tuple(s.iri for s in category.sources)))
+        return found
+    return ctx.cached(("drug-lines",), compute)
+
+
+def _drug_needs_administration(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    """A drug of a listed category whose claim has administration codes, none of which suits it."""
+    for rule in rules:
+        admin = [lv for lv in ctx.known if rule.applies_to and lv.iri in rule.applies_to]
+        if not admin:
+            continue
+        for lv, suits, category, sources in _drug_lines(ctx):
+            if category not in rule.drug_categories or not suits or any(a.iri in suits for a in admin):
+                continue
+            yield ctx.finding(rule, lv, (lv.notation, *(a.notation for a in admin)),
+                              ctx.values(lv, admin=", ".join(a.notation for a in admin),
+                                         category=ctx.kg.node(category).get("prefLabel", "")),
+                              sources=sources)
+
+
+def _administration_needs_drug(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
+    """An administration code of the rule's set with drug lines on the claim, none of whose
+    categories it suits; with no drug line at all, the rule's no-data message says so."""
+    drugs = _drug_lines(ctx)
+    for rule in rules:
+        for lv in ctx.known:
+            if not rule.applies_to or lv.iri not in rule.applies_to:
+                continue
+            if not drugs:
+                yield ctx.no_data([rule], lv)
+                continue
+            if any(lv.iri in suits for _, suits, _, _ in drugs):
+                continue
+            named = ", ".join(d.notation for d, _, _, _ in drugs)
+            yield ctx.finding(rule, lv, (lv.notation, *(d.notation for d, _, _, _ in drugs)),
+                              ctx.values(lv, drugs=named), sources=[s for *_, src in drugs for s in src])
 
 
 CHECKS: dict[str, CheckFunction] = {
@@ -273,4 +373,6 @@ CHECKS: dict[str, CheckFunction] = {
     CK.OneInitialService: _one_initial_service,
     CK.FamilyPrecedence: _family_precedence,
     CK.ContestedAlternative: _contested_alternative,
+    CK.DrugNeedsAdministration: _drug_needs_administration,
+    CK.AdministrationNeedsDrug: _administration_needs_drug,
 }

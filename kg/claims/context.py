@@ -118,7 +118,8 @@ class ClaimContext:
         }
 
     # ------------------------------------------------------------------ memoised lookups
-    def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+    def cached(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """``compute()`` once per claim under ``key``."""
         try:
             return self._memo[key]
         except KeyError:
@@ -179,7 +180,7 @@ class ClaimContext:
                         pairs.append((lv, other, found))
             return pairs
 
-        return self._cached(("pairs",), compute)
+        return self.cached(("pairs",), compute)
 
     def _in_force(self, iri: str, kind: str, target: str | None) -> dict[str, Any] | None:
         # The fact in force for one target: active on the date of service and, among those,

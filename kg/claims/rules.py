@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 from kg.claims.index import AdjacencyIndex
+from kg.drugs import clear_memo as clear_drug_memo
 from kg.graph import KnowledgeGraph
 from kg.model import Modifier, ModifierRule, Severity, Source, is_active
 from kg.vocab import CK
@@ -58,6 +59,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     CK.KnownPayer: (),
     CK.ClaimNotice: (),
     CK.NoDataPolicy: ("claim_message",),
+    CK.DrugNeedsAdministration: ("applies_to",),
+    CK.AdministrationNeedsDrug: ("applies_to",),
 }
 
 
@@ -104,6 +107,9 @@ class ClaimRule:
     min_units: int | None = None
     applicability: str | None = None
     alternative_on_claim: bool | None = None
+    contested_edges: bool = False
+    retired_message: str | None = None
+    drug_categories: frozenset[str] = frozenset()
 
     def uses_edge(self, sources: Iterable[str]) -> bool:
         """Whether an edge citing ``sources`` is one this rule applies (``ck:edgeSource`` filters)."""
@@ -153,6 +159,7 @@ class RuleBook:
     not_applicable: str | None = None
     applicability_iri: dict[str, str] = field(default_factory=dict)
     severity_rank: dict[Severity, int] = field(default_factory=dict)
+    initial_rank: dict[str, int] = field(default_factory=dict)
     _selections: dict[tuple[Any, ...], Selection] = field(default_factory=dict)
 
     @classmethod
@@ -186,10 +193,24 @@ class RuleBook:
             severity = book._severity(iri)
             if severity is not None:
                 book.severity_rank[severity] = int(kg.node(iri).get("rank", 0))
+        book.initial_rank = book._initial_ranks()
         book.rules = tuple(sorted((book._compile_rule(i) for i in kg.nodes_of_type(CK.ClaimRule)), key=lambda r: r.iri))
         if not any(r.kind == CK.NoDataPolicy and not r.disabled for r in book.rules):
             raise ClaimRulesError("no claim rule of check kind ck:NoDataPolicy: the graph cannot report NO_DATA findings")
         return book
+
+    def _initial_ranks(self) -> dict[str, int]:
+        """Code IRI -> its rank in the drug administration hierarchy, read from the encounter
+        rules: the rank of the administration kinds whose initial service the code is."""
+        kg = self.kg
+        ranks: dict[str, int] = {}
+        for rule in kg.nodes_of_type(CK.EncounterCodeRule):
+            if CK.InitialRole not in kg.targets(rule, "codingRole"):
+                continue
+            for code in kg.targets(rule, "producesCode"):
+                for kind in kg.targets(rule, "administrationKind"):
+                    ranks[code] = max(ranks.get(code, 0), int(kg.node(kind).get("rank", 0)))
+        return ranks
 
     def _severity(self, iri: str | None) -> Severity | None:
         if iri is None:
@@ -251,6 +272,9 @@ class RuleBook:
             min_units=a.get("minUnits"),
             applicability=one("applicability"),
             alternative_on_claim=a.get("alternativeOnClaim"),
+            contested_edges=bool(a.get("contestedEdges", False)),
+            retired_message=a.get("retiredMessage"),
+            drug_categories=frozenset(kg.targets(iri, "forDrugCategory")),
         )
         if rule.disabled:
             return rule
@@ -295,6 +319,7 @@ class RuleBook:
         so the next claim pays the full lookup cost; benchmarks use it to measure a cold check."""
         self.index = AdjacencyIndex(self.kg.graph)
         self.kg.clear_memos()
+        clear_drug_memo(self.kg)
         self._modifier_rules.clear()
         self._selections.clear()
         self._status_info.clear()

@@ -26,6 +26,7 @@ from kg.encounter.model import (
     EncounterCoding,
     EncounterInputError,
     Perspective,
+    Pump,
     Route,
     SubstanceCategory,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "EncounterRules",
     "EncounterRulesError",
     "Perspective",
+    "Pump",
     "Route",
     "SubstanceCategory",
     "code_encounter",

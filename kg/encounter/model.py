@@ -33,6 +33,7 @@ __all__ = [
     "EncounterCoding",
     "EncounterInputError",
     "Perspective",
+    "Pump",
     "Route",
     "SubstanceCategory",
 ]
@@ -64,6 +65,15 @@ class Route(StrEnum):
     IV_PUSH = "IV_PUSH"
     SUBCUTANEOUS_INFUSION = "SUBCUTANEOUS_INFUSION"
     INJECTION = "INJECTION"
+    INTRA_ARTERIAL = "INTRA_ARTERIAL"
+
+
+class Pump(StrEnum):
+    """The pump a prolonged infusion runs on (GraphQL ``Pump``)."""
+
+    PORTABLE = "PORTABLE"
+    IMPLANTABLE = "IMPLANTABLE"
+    PRACTICE_SUPPLIED = "PRACTICE_SUPPLIED"
 
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -87,35 +97,54 @@ class Administration:
     Args:
         id: the record's identifier for this administration (unique in the encounter).
         substance: what was given; several drugs mixed in one bag are one substance.
-        category: ``CHEMOTHERAPY``, ``THERAPEUTIC`` or ``HYDRATION``.
+        category: ``CHEMOTHERAPY``, ``THERAPEUTIC`` or ``HYDRATION``; may be ``None`` when
+            ``hcpcs`` is given.
         route: ``IV_INFUSION``, ``IV_PUSH``, ``SUBCUTANEOUS_INFUSION`` or ``INJECTION``.
         start: ``"HH:MM"`` (on the encounter date) or an ISO date-time.
         stop: as ``start``.
         site: the access site; ``None`` is the encounter's shared access.
         primary_reason: physician perspective: this is why the patient came.
         discontinued: stopped early: coded as intended, with the discontinued modifier.
+        hcpcs: the drug's HCPCS code; its category then comes from the graph.
+        pump: the pump a prolonged infusion was started on (``PORTABLE``, ``IMPLANTABLE``,
+            ``PRACTICE_SUPPLIED``), or the pump refilled.
+        refill: the visit refilled the pump rather than starting an infusion (needs ``pump``).
 
     Raises:
-        EncounterInputError: blank id or substance, unknown category or route.
+        EncounterInputError: blank id or substance, unknown category or route, neither a
+            category nor a drug code, a drug code that is not a string.
     """
 
     id: str
     substance: str
-    category: SubstanceCategory
+    category: SubstanceCategory | None
     route: Route
     start: str | None
     stop: str | None
     site: str | None = None
     primary_reason: bool = False
     discontinued: bool = False
+    hcpcs: str | None = None
+    pump: Pump | None = None
+    refill: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id.strip():
             raise EncounterInputError("id: must be a non-blank string")
         if not isinstance(self.substance, str) or not self.substance.strip():
             raise EncounterInputError(f"administration {self.id!r}: substance must be a non-blank string")
-        object.__setattr__(self, "category", _enum(SubstanceCategory, self.category, "category"))
+        if self.hcpcs is not None and (not isinstance(self.hcpcs, str) or not self.hcpcs.strip()):
+            raise EncounterInputError(f"administration {self.id!r}: hcpcs must be a non-blank string or null")
+        if self.category is None:
+            if self.hcpcs is None:
+                raise EncounterInputError(f"administration {self.id!r}: give a category or the drug's hcpcs code")
+        else:
+            object.__setattr__(self, "category", _enum(SubstanceCategory, self.category, "category"))
         object.__setattr__(self, "route", _enum(Route, self.route, "route"))
+        if self.pump is not None:
+            object.__setattr__(self, "pump", _enum(Pump, self.pump, "pump"))
+        if self.refill and self.pump is None:
+            raise EncounterInputError(f"administration {self.id!r}: a refill needs the pump refilled")
         for name in ("start", "stop", "site"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):

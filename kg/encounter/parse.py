@@ -8,7 +8,7 @@
 >>> encounter_from_dict({"perspective": "FACILITY", "administrations": [{"id": "a"}]})
 Traceback (most recent call last):
 ...
-kg.encounter.model.EncounterInputError: administrations[0]: missing substance, category, route, start, stop
+kg.encounter.model.EncounterInputError: administrations[0]: missing substance, route, start, stop
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from kg.encounter.model import Administration, Encounter, EncounterInputError
 __all__ = ["encounter_from_dict"]
 
 _ENCOUNTER_KEYS = {"perspective", "date", "administrations"}
-_REQUIRED = ("id", "substance", "category", "route", "start", "stop")
-_OPTIONAL = {"site": "site", "primaryReason": "primary_reason", "discontinued": "discontinued"}
+_REQUIRED = ("id", "substance", "route", "start", "stop")
+_OPTIONAL = {"site": "site", "primaryReason": "primary_reason", "discontinued": "discontinued", "category": "category",
+             "hcpcs": "hcpcs", "pump": "pump", "refill": "refill"}
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -40,15 +41,18 @@ def _administration(data: Any, where: str) -> Administration:
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise EncounterInputError(f"{where}: missing {', '.join(missing)}")
-    for key in ("id", "substance", "category", "route"):
+    for key in ("id", "substance", "route"):
         if not isinstance(data[key], str):
             raise EncounterInputError(f"{where}.{key}: must be a string")
+    for key in ("category", "hcpcs", "pump"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise EncounterInputError(f"{where}.{key}: must be a string or null")
     # start/stop may be null or blank: that is a record-level problem the coder reports.
     for key in ("start", "stop", "site"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise EncounterInputError(f"{where}.{key}: must be a string or null")
     flags = {}
-    for key in ("primaryReason", "discontinued"):
+    for key in ("primaryReason", "discontinued", "refill"):
         value = data.get(key, False)
         if value is None:
             value = False
@@ -56,9 +60,9 @@ def _administration(data: Any, where: str) -> Administration:
             raise EncounterInputError(f"{where}.{key}: must be true or false")
         flags[_OPTIONAL[key]] = value
     try:
-        return Administration(id=data["id"], substance=data["substance"], category=data["category"],
+        return Administration(id=data["id"], substance=data["substance"], category=data.get("category"),
                               route=data["route"], start=data.get("start"), stop=data.get("stop"),
-                              site=data.get("site"), **flags)
+                              site=data.get("site"), hcpcs=data.get("hcpcs"), pump=data.get("pump"), **flags)
     except EncounterInputError as err:
         raise EncounterInputError(f"{where}: {err}") from None
 
@@ -67,8 +71,10 @@ def encounter_from_dict(data: Any) -> Encounter:
     """Validate and convert a JSON object shaped like the GraphQL ``EncounterInput``.
 
     Args:
-        data: ``{"perspective", "date"?, "administrations": [{"id", "substance", "category",
-            "route", "start", "stop", "site"?, "primaryReason"?, "discontinued"?}]}``.
+        data: ``{"perspective", "date"?, "administrations": [{"id", "substance", "category"?,
+            "hcpcs"?, "route", "start", "stop", "site"?, "primaryReason"?, "discontinued"?,
+            "pump"?, "refill"?}]}``;
+            each administration needs a category or a drug code (``hcpcs``).
 
     Returns:
         The encounter.

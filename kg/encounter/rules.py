@@ -63,6 +63,8 @@ class CodeRule:
     minimum_gap: int | None
     once_per_encounter: bool
     appends_separate_site: bool
+    sequential_when_alone: int | None
+    plausible_units: int | None
     note: str | None
     sources: tuple[str, ...]
 
@@ -96,10 +98,12 @@ class FindingRule:
 @dataclass(frozen=True, slots=True)
 class _DeliveryRule:
     iri: str
-    route: str
+    route: str | None
     mode: str
     minimum: int | None
     maximum: int | None
+    pumps: frozenset[str]
+    refill: bool
 
 
 _CACHE: weakref.WeakKeyDictionary[KnowledgeGraph, dict[date, EncounterRules]] = weakref.WeakKeyDictionary()
@@ -116,13 +120,16 @@ class EncounterRules:
         self.as_of = as_of
         self.categories: dict[str, str] = {}
         self.fluid_categories: set[str] = set()
+        self.broader: dict[str, str] = {}
         self.routes: dict[str, str] = {}
         self.intended_mode: dict[str, str] = {}
         self.perspectives: dict[str, str] = {}
         self.claim_types: dict[str, str] = {}
         self.time_based_modes: set[str] = set()
+        self.standalone_modes: set[str] = set()
         self.mode_names: dict[str, str] = {}
         self.access_lines: dict[str, str] = {}
+        self.shared_site_lines: set[str] = set()
         self._delivery: list[_DeliveryRule] = []
         self.kinds: list[AdministrationKind] = []
         self._code_rules: dict[tuple[str, str], list[CodeRule]] = defaultdict(list)
@@ -162,6 +169,9 @@ class EncounterRules:
             self.categories[name] = iri
             if kg.node(iri).get("fluidOnly"):
                 self.fluid_categories.add(name)
+            broader = self._enum_name(self._one(iri, "broaderCategory"))
+            if broader is not None:
+                self.broader[name] = str(broader)
         for iri in self._active(CK.AdministrationRoute):
             name = str(kg.node(iri).get("enumName"))
             self.routes[name] = iri
@@ -176,16 +186,24 @@ class EncounterRules:
                 self.claim_types[name] = str(claim_type)
         for iri in self._active(CK.DeliveryMode):
             self.mode_names[iri] = str(kg.node(iri).get("enumName", local_name(iri)))
+            if kg.node(iri).get("standalone"):
+                self.standalone_modes.add(iri)
             if kg.node(iri).get("timeBased"):
                 self.time_based_modes.add(iri)
             line = self._one(iri, "accessLine")
             if line is not None:
                 self.access_lines[iri] = line
+                if kg.node(line).get("sitesShareAccess"):
+                    self.shared_site_lines.add(line)
         for iri in self._active(CK.DeliveryRule):
             node, route, mode = kg.node(iri), self._enum_name(self._one(iri, "route")), self._one(iri, "deliveryMode")
-            if route is not None and mode is not None:
-                self._delivery.append(_DeliveryRule(iri, str(route), mode, node.get("minimumMinutes"),
-                                                    node.get("maximumMinutes")))
+            if mode is not None and (route is not None or node.get("refill")):
+                pumps = frozenset(str(self._enum_name(p)) for p in kg.targets(iri, "pump"))
+                self._delivery.append(_DeliveryRule(iri, None if route is None else str(route), mode,
+                                                    node.get("minimumMinutes"), node.get("maximumMinutes"), pumps,
+                                                    bool(node.get("refill", False))))
+        # The most specific rules first: a rule naming pumps before one that takes any administration.
+        self._delivery.sort(key=lambda r: (not r.pumps, r.iri))
         for iri in self._active(CK.AdministrationKind):
             node, category = kg.node(iri), self._enum_name(self._one(iri, "category"))
             if category is None:
@@ -209,6 +227,8 @@ class EncounterRules:
                 count_from=node.get("countFromUnit"), minimum_gap=node.get("minimumGapMinutes"),
                 once_per_encounter=bool(node.get("oncePerEncounter", False)),
                 appends_separate_site=bool(node.get("appendsSeparateSiteModifier", False)), note=node.get("note"),
+                sequential_when_alone=node.get("sequentialWhenAloneMinutes"),
+                plausible_units=node.get("plausibleUnits"),
                 sources=tuple(node.get("sources", ())),
             ))
         for iri in self._active(CK.EncounterModifierRule):
@@ -225,16 +245,24 @@ class EncounterRules:
                                                       str(node.get("text", "")), tuple(node.get("sources", ())))
 
     # ------------------------------------------------------------------ queries
-    def classify(self, route: str, minutes: int, discontinued: bool) -> str | None:
+    def classify(self, route: str, minutes: int, discontinued: bool, pump: str | None = None,
+                 refill: bool = False) -> str | None:
         """The delivery mode (IRI) of an administration of ``route`` lasting ``minutes``.
 
         An administration stopped early is classified as its route intended, whatever its
-        duration. ``None`` when no rule covers it.
+        duration. A rule naming pumps applies only to administrations on one of them; a refill
+        rule only to pump refills (whatever the route). ``None`` when no rule covers it.
+
+        >>> rules = EncounterRules.of(KnowledgeGraph.default())
+        >>> [rules.label(rules.classify("IV_INFUSION", m, False, pump="PORTABLE")) for m in (120, 2880)]
+        ['infusion', 'start of a prolonged infusion on a pump']
         """
+        if refill:
+            return next((r.mode for r in self._delivery if r.refill and (not r.pumps or pump in r.pumps)), None)
         if discontinued and route in self.intended_mode:
             return self.intended_mode[route]
         for rule in self._delivery:
-            if rule.route != route:
+            if rule.refill or rule.route != route or (rule.pumps and pump not in rule.pumps):
                 continue
             if rule.minimum is not None and minutes < rule.minimum:
                 continue
@@ -244,10 +272,46 @@ class EncounterRules:
         return None
 
     def kind_for(self, category: str, mode: str | None) -> AdministrationKind | None:
-        """The administration kind of a category delivered in a mode, or ``None``."""
+        """The administration kind of a category delivered in a mode, or ``None``.
+
+        A category without a kind of its own in that mode takes its broader category's
+        (``ck:broaderCategory``): a hormonal antineoplastic pushed is a chemotherapy push.
+
+        >>> rules = EncounterRules.of(KnowledgeGraph.default())
+        >>> [rules.kind_for("HORMONAL_ANTINEOPLASTIC", rules.classify(r, 5, discontinued=False)).label
+        ...  for r in ("INJECTION", "IV_PUSH")]
+        ['hormonal antineoplastic injection', 'chemotherapy push']
+        """
         if mode is None:
             return None
-        return next((k for k in self.kinds if k.category == category and mode in k.modes), None)
+        seen: set[str] = set()
+        current: str | None = category
+        while current is not None and current not in seen:
+            seen.add(current)
+            kind = next((k for k in self.kinds if k.category == current and mode in k.modes), None)
+            if kind is not None:
+                return kind
+            current = self.broader.get(current)
+        return None
+
+    def within(self, category: str, ancestor: str) -> bool:
+        """Whether ``category`` is ``ancestor`` or narrower than it (through ``ck:broaderCategory``).
+
+        >>> EncounterRules.of(KnowledgeGraph.default()).within("HORMONAL_ANTINEOPLASTIC", "CHEMOTHERAPY")
+        True
+        """
+        seen: set[str] = set()
+        current: str | None = category
+        while current is not None and current not in seen:
+            if current == ancestor:
+                return True
+            seen.add(current)
+            current = self.broader.get(current)
+        return False
+
+    def is_standalone(self, mode: str | None) -> bool:
+        """Whether services of a delivery mode are coded on their own (``ck:standalone``)."""
+        return mode in self.standalone_modes
 
     def is_time_based(self, mode: str | None) -> bool:
         """Whether a delivery mode is reported by elapsed time."""

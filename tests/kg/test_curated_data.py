@@ -110,7 +110,7 @@ def test_mue_of_96368_is_one_per_date_of_service(kg: KnowledgeGraph) -> None:
     mue = kg.mue("96368", "PROFESSIONAL")
     assert mue is not None
     assert (mue.max_units, mue.per_date_of_service) == (1, True)
-    assert kg.mue("96368", "FACILITY_OUTPATIENT") is None  # no data is not "no limit"
+    assert kg.mue("96365", "FACILITY_OUTPATIENT") is None  # no data is not "no limit"
 
 
 def test_modifier_rules_follow_the_fee_schedule_indicators(kg: KnowledgeGraph) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kg.claims import Claim, ClaimLine, check_claim
-from kg.encounter import Administration, Encounter, Perspective, Route, SubstanceCategory, code_encounter
+from kg.encounter import Administration, Encounter, Perspective, Pump, Route, SubstanceCategory, code_encounter
 from kg.graph import KnowledgeGraph
 from kg.model import Severity
 
@@ -20,16 +20,22 @@ CLAIM_OF = {Perspective.PHYSICIAN: ("PROFESSIONAL", "11"), Perspective.FACILITY:
 @st.composite
 def administration(draw: st.DrawFn, index: int) -> Administration:
     start = draw(st.integers(min_value=6 * 60, max_value=14 * 60))
-    length = draw(st.integers(min_value=1, max_value=300))
+    # Mostly clinic-length administrations; sometimes a prolonged one (a pump runs for days).
+    length = draw(st.one_of(st.integers(min_value=1, max_value=300), st.integers(min_value=300, max_value=3000)))
     clock = lambda minutes: f"{minutes // 60:02d}:{minutes % 60:02d}"  # noqa: E731
+    iso = lambda minutes: (datetime.combine(DAY, time()) + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    when = clock if start + length < 24 * 60 else iso
+    hcpcs = draw(st.sampled_from([None, None, None, "J9045", "J9217", "J1745", "J3315", "J1100", "J7050"]))
+    pump = draw(st.sampled_from([None, None, None, *Pump]))
     return Administration(
         id=f"a{index}",
         substance=draw(st.sampled_from(["carboplatin", "cisplatin", "ondansetron", "dexamethasone", "iron", "saline"])),
-        category=draw(st.sampled_from(list(SubstanceCategory))),
+        category=draw(st.sampled_from([*SubstanceCategory, *([None] if hcpcs else [])])),
         route=draw(st.sampled_from(list(Route))),
-        start=clock(start), stop=clock(start + length),
+        start=when(start), stop=when(start + length),
         site=draw(st.sampled_from([None, None, "left arm", "right hand"])),
         primary_reason=draw(st.booleans()),
+        hcpcs=hcpcs, pump=pump, refill=pump is not None and draw(st.booleans()),
     )
 
 

@@ -35,6 +35,18 @@ BROKEN = {
         """<https://w3id.org/codingkg/relationship/nosrc> a ck:AlternativeTo ; ck:fromCode cpt:96368 ;
                ck:toCode cpt:96367 .""",
         "https://w3id.org/codingkg/relationship/nosrc", "source"),
+    "HCPCS range without a category": (
+        """<https://w3id.org/codingkg/hcpcs-range/bad> a ck:HcpcsRange ; ck:rangeStart "J9000" ;
+               ck:rangeEnd "J9999" ; dcterms:source src:seed-96368 .""",
+        "https://w3id.org/codingkg/hcpcs-range/bad", "drugCategory"),
+    "HCPCS range with a malformed end": (
+        """<https://w3id.org/codingkg/hcpcs-range/odd> a ck:HcpcsRange ; ck:rangeStart "J9000" ; ck:rangeEnd "J99" ;
+               ck:drugCategory <https://w3id.org/codingkg/drug-category/antineoplastic> ; dcterms:source src:seed-96368 .""",
+        "https://w3id.org/codingkg/hcpcs-range/odd", "rangeEnd"),
+    "delivery rule without a route that is no refill": (
+        """<https://w3id.org/codingkg/encounter/delivery-bad> a ck:DeliveryRule ;
+               ck:deliveryMode <https://w3id.org/codingkg/encounter/mode-push> ; dcterms:source src:seed-96368 .""",
+        "https://w3id.org/codingkg/encounter/delivery-bad", ""),
 }
 
 

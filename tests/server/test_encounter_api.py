@@ -75,3 +75,26 @@ async def test_structurally_bad_input_is_a_clear_client_error(client: httpx.Asyn
     # The server keeps serving.
     data = await data_of(client, '{ code(code: "96368") { code } }')
     assert data["code"]["code"] == "96368"
+
+
+async def test_a_drug_code_gives_the_category(client: httpx.AsyncClient) -> None:
+    encounter = {"perspective": "PHYSICIAN", "date": "2026-06-01", "administrations": [
+        {"id": "a", "substance": "leuprolide", "hcpcs": "J9217", "route": "INJECTION", "start": "09:00", "stop": "09:01"},
+        {"id": "p", "substance": "fluorouracil", "category": "CHEMOTHERAPY", "route": "IV_INFUSION",
+         "start": "2026-06-01T10:00", "stop": "2026-06-03T08:00", "pump": "PORTABLE"},
+        {"id": "r", "substance": "morphine", "category": "THERAPEUTIC", "route": "INTRA_ARTERIAL",
+         "start": "11:00", "stop": "11:02"}]}
+    data = await data_of(client, QUERY, {"encounter": encounter})
+    assert {(line["code"], line["units"]) for line in data["codeEncounter"]["lines"]} >= {("96402", 1), ("96416", 1)}
+
+
+async def test_neither_category_nor_drug_code_is_a_client_error(client: httpx.AsyncClient) -> None:
+    missing = {"perspective": "PHYSICIAN", "administrations": [
+        {"id": "a", "substance": "x", "route": "INJECTION", "start": "09:00", "stop": "09:01"}]}
+    body = await gql(client, QUERY, {"encounter": missing})
+    assert messages(body) == ["invalid encounter: administration 'a': give a category or the drug's hcpcs code"]
+    refill = {"perspective": "PHYSICIAN", "administrations": [
+        {"id": "a", "substance": "x", "category": "THERAPEUTIC", "route": "INJECTION", "start": "09:00",
+         "stop": "09:01", "refill": True}]}
+    body = await gql(client, QUERY, {"encounter": refill})
+    assert messages(body) == ["invalid encounter: administration 'a': a refill needs the pump refilled"]

@@ -45,7 +45,7 @@ CONTRACT = [
     # codeEncounter
     "codeEncounter(encounter: EncounterInput!): EncounterCoding!",
     "perspective: Perspective!", "date: Date", "administrations: [AdministrationInput!]!",
-    "id: String!", "substance: String!", "category: SubstanceCategory!", "route: Route!",
+    "id: String!", "substance: String!", "category: SubstanceCategory", "hcpcs: String", "route: Route!",
     "start: String!", "stop: String!", "site: String", "primaryReason: Boolean = false",
     "lines: [CodedLine!]!", "findings: [Finding!]!",
     "units: Int!", "modifiers: [String!]!", "administrations: [String!]!", "rationale: String!",
@@ -84,9 +84,11 @@ def test_contract_names() -> None:
     assert "enum RelationKind {\n" + "".join(f"  {k}\n" for k in kinds) + "}" in sdl
     assert "type Query {" in sdl
     for enum, values in {"Perspective": ["PHYSICIAN", "FACILITY"], "Severity": ["ERROR", "WARNING", "INFO"],
-                         "SubstanceCategory": ["CHEMOTHERAPY", "THERAPEUTIC", "HYDRATION"],
-                         "Route": ["IV_INFUSION", "IV_PUSH", "SUBCUTANEOUS_INFUSION", "INJECTION"]}.items():
+                         "SubstanceCategory": ["CHEMOTHERAPY", "THERAPEUTIC", "HYDRATION"]}.items():
         assert f"enum {enum} {{\n" + "".join(f"  {v}\n" for v in values) + "}" in sdl, enum
+    # Route keeps the contract's values, in order, and is extended (issue 12: intra-arterial).
+    contract_routes = ["IV_INFUSION", "IV_PUSH", "SUBCUTANEOUS_INFUSION", "INJECTION"]
+    assert "enum Route {\n" + "".join(f"  {v}\n" for v in contract_routes) + "  INTRA_ARTERIAL\n}" in sdl
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ import pytest
 
 from kg.claims import check_claim
 from kg.model import RelationKind, Severity
+from kg.vocab import CK
 
 from .conftest import errors, layered, make_claim, of_rule
 
@@ -38,10 +39,19 @@ def test_invalid_units_is_a_finding(check, units):
 
 def test_add_on_with_its_primary_passes(check):
     assert of_rule(check([("96365",), ("96368",)]), "ADDON_WITHOUT_PRIMARY") == []
-    # A primary the seed page alone names still counts (the graph keeps it, sourced).
-    assert of_rule(check([("96374",), ("96368",)]), "ADDON_WITHOUT_PRIMARY") == []
     [finding] = of_rule(check([("96366",)]), "ADDON_WITHOUT_PRIMARY")
     assert finding.severity is Severity.ERROR
+
+
+def test_a_primary_only_the_seed_page_names_is_contested_not_exclusive(check):
+    # The seed page alone adds 96374 to 96368's primaries: kept, but a warning that says so.
+    [finding] = of_rule(check([("96374",), ("96368",)]), "ADDON_WITHOUT_PRIMARY")
+    assert finding.severity is Severity.WARNING and finding.line == 2
+    assert "only one secondary source" in finding.message and "96365" in finding.message
+    assert any(r.to_code.code == "96374" for r in finding.path)
+    # Without the contested primary either, the exclusive CPT list decides: an error naming it only.
+    [error] = of_rule(check([("96372",), ("96368",)]), "ADDON_WITHOUT_PRIMARY")
+    assert error.severity is Severity.ERROR and "96374" not in error.message
 
 
 def test_add_on_edit_type_3_is_a_warning_not_an_error(tmp_path):
@@ -85,8 +95,17 @@ mue:test-96366 a ck:MueLimit ; ck:code cpt:96366 ; ck:claimType claim:profession
 
 
 def test_code_without_an_mue_is_no_data_not_a_pass(check):
-    result = check([("96413",), ("96368",)])
-    assert [f.line for f in of_rule(result, "NO_DATA") if "MUE" in f.message] == [1]
+    # 96379 (unlisted) has no MUE on file; 96413 and 96368 now do.
+    result = check([("96413",), ("96368",), ("96379",)])
+    assert [f.line for f in of_rule(result, "NO_DATA") if "MUE" in f.message] == [3]
+
+
+def test_every_curated_drug_administration_code_has_a_practitioner_mue(kg):
+    # Item 5 of issue 12: NO_DATA for a drug administration code's units is the exception.
+    members = {kg.node(m).get("notation") for s in kg.nodes_of_type(CK.CodeSet)
+               if kg.node(s).get("notation") == "drug-administration" for m in kg.targets(s, "member")}
+    missing = sorted(c for c in members if kg.mue(c, "PROFESSIONAL") is None)
+    assert missing == ["96376", "96379"]  # facility-only (status X) and unlisted
 
 
 PTP = """
@@ -263,3 +282,19 @@ def test_claim_without_date_of_service_uses_today(kg):
     undated = check_claim(kg, make_claim([("96413",), ("96368", 2)], dos=None))
     today = check_claim(kg, make_claim([("96413",), ("96368", 2)], dos=date.today()))
     assert undated == today
+
+
+def test_an_edge_resting_on_one_secondary_source_is_contested(tmp_path):
+    kg = layered(tmp_path, """
+rel:addon-96375-96360 a ck:AddOnOf ; ck:fromCode cpt:96375 ; ck:toCode cpt:96360 ; ck:editType 1 ;
+    dcterms:source src:seed-96368 .
+""")
+    result = check_claim(kg, make_claim([("96360",), ("96375",)]))
+    [finding] = of_rule(result, "ADDON_WITHOUT_PRIMARY")
+    assert finding.severity is Severity.WARNING and "only one secondary source" in finding.message
+    # The same edge with a guideline source beside it is a firm primary: nothing to say.
+    firm = layered(tmp_path, """
+rel:addon-96375-96360 a ck:AddOnOf ; ck:fromCode cpt:96375 ; ck:toCode cpt:96360 ; ck:editType 1 ;
+    dcterms:source src:seed-96368, src:cpt-drug-admin-guidelines .
+""", name="firm.ttl")
+    assert of_rule(check_claim(firm, make_claim([("96360",), ("96375",)])), "ADDON_WITHOUT_PRIMARY") == []

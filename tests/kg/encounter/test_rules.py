@@ -49,7 +49,7 @@ def test_each_new_pushed_substance_is_an_additional_push(code):
                   adm("p1", "ondansetron", "THERAPEUTIC", "IV_PUSH", "09:00", "09:02"),
                   adm("p2", "famotidine", "THERAPEUTIC", "IV_PUSH", "09:05", "09:07"),
                   adm("p3", "diphenhydramine", "THERAPEUTIC", "IV_PUSH", "09:10", "09:12"))
-    assert coding.codes() == [("96374", 1), ("96375", 1), ("96375", 1)]
+    assert coding.codes() == [("96374", 1), ("96375", 2)]  # one line, a unit per new substance
 
 
 def test_chemotherapy_pushes(code):
@@ -82,11 +82,13 @@ def test_second_access_site_gets_a_second_initial_with_a_separate_site_modifier(
     assert [(x.code, x.units, x.modifiers) for x in coding.lines] == [
         ("96365", 1, ()), ("96365", 1, ("XU",)), ("96366", 1, ())]
     assert "SEPARATE_SITE" in coding.rules()
-    # Without the second site the same drugs run concurrently through one line.
+    # Without the second site the same drugs run concurrently through one line: the longer one
+    # (vancomycin) is the initial infusion with its extra hour, ceftriaxone the concurrent one.
     same = code("FACILITY",
                 adm("a", "ceftriaxone", "THERAPEUTIC", "IV_INFUSION", "09:00", "09:40"),
                 adm("b", "vancomycin", "THERAPEUTIC", "IV_INFUSION", "09:00", "10:40"))
-    assert same.codes() == [("96365", 1), ("96368", 1)]
+    assert same.codes() == [("96365", 1), ("96366", 1), ("96368", 1)]
+    assert same.lines[0].administrations == ("b",) and same.lines[2].administrations == ("a",)
 
 
 def test_site_names_are_compared_without_case_or_spaces(code):
