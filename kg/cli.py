@@ -133,15 +133,15 @@ def _serve(args: argparse.Namespace) -> int:
               f"{args.workers} worker{'s' if args.workers > 1 else ''}; Ctrl+C stops", file=sys.stderr, flush=True)
 
     try:
-        serve(settings, host=args.host, port=args.port, workers=args.workers, on_listen=announce,
-              log_format=args.log_format)
+        # Non-zero when the service stopped for any reason but SIGINT/SIGTERM.
+        return serve(settings, host=args.host, port=args.port, workers=args.workers, on_listen=announce,
+                     log_format=args.log_format)
     except ReleaseError as err:  # raised while loading, before any request is answered
         raise _UsageError(str(err)) from None
     except GraphLoadError as err:
         raise _UsageError(f"cannot load the graph: {err}") from None
     except OSError as err:
         raise _UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
-    return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -1,9 +1,14 @@
 """The ASGI application: GraphQL at ``/graphql``, the browser pages, health, readiness, metrics and the admin reload.
 
-``/graphql`` takes POST (JSON), GET (queries only, never mutations) and shows the self-hosted
+``/graphql`` (:class:`~server.endpoint.GraphQLEndpoint`) takes POST (JSON or
+``application/graphql``), GET (queries only, never mutations) and shows the self-hosted
 GraphiQL to a browser that asks for HTML; ``/`` and ``/explore`` are the landing page and the
-code explorer (:mod:`server.pages`). CORS origins, introspection and the pages come from
-:class:`~server.settings.ServerSettings`; bodies larger than its cap are answered 413.
+code explorer (:mod:`server.pages`). Queries are priced before they run and run on execution
+threads, so ``/healthz`` answers while they do. CORS origins, introspection, the pages and the
+limits come from :class:`~server.settings.ServerSettings`; bodies larger than its cap are
+answered 413. Each request is logged (:class:`~server.middleware.AccessLog`, or the JSON line of
+:class:`~server.observability.RequestObserver`) with its operation and cost, never its query
+text or variables.
 ``/healthz`` and ``/readyz`` say which release is served, ``/livez`` that the process answers,
 ``/metrics`` is the Prometheus exposition (:mod:`server.metrics`). ``POST /admin/reload``
 (:mod:`server.admin`) exists only when an admin token is configured.
@@ -31,7 +36,8 @@ from strawberry.asgi import GraphQL
 from kg.graph import KnowledgeGraph
 from server import admin, metrics
 from server.context import Context
-from server.middleware import BodySizeLimit
+from server.endpoint import GraphQLEndpoint
+from server.middleware import AccessLog, BodySizeLimit
 from server.observability import OperationObserver, RequestObserver
 from server.pages import graphiql_page, page_routes
 from server.reload import ServedGraph
@@ -42,7 +48,10 @@ __all__ = ["GraphView", "create_app", "create_app_from_env", "load_graph"]
 
 
 class GraphView(GraphQL):
-    """Strawberry's ASGI view, serving whatever graph :class:`~server.reload.ServedGraph` holds now."""
+    """Strawberry's ASGI view, serving whatever graph :class:`~server.reload.ServedGraph` holds now.
+
+    :class:`~server.endpoint.GraphQLEndpoint` answers queries; this view renders GraphiQL.
+    """
 
     def __init__(self, schema: Any, served: ServedGraph, *, settings: ServerSettings | None = None, **options: Any) -> None:
         super().__init__(schema, **options)
@@ -104,8 +113,11 @@ def create_app(
         schema = build_schema(introspection=settings.introspection)
     if OperationObserver not in schema.extensions:
         schema.extensions = [*schema.extensions, OperationObserver]
-    view = GraphView(schema, served, settings=settings, graphql_ide="graphiql" if settings.graphiql else None,
-                     allow_queries_via_get=True)
+    ide = GraphView(schema, served, settings=settings, graphql_ide="graphiql") if settings.graphiql else None
+    endpoint = GraphQLEndpoint(
+        schema, lambda: served.current, ide, budget=settings.max_cost, seconds=settings.request_seconds,
+        threads=settings.execution_threads, max_response_bytes=settings.max_response_bytes,
+    )
 
     def health() -> dict[str, Any]:
         release = served.release
@@ -127,12 +139,15 @@ def create_app(
 
     middleware = [
         Middleware(RequestObserver, access_log=json_access_log),
+        # The text access line (the JSON one is RequestObserver's): operation name and cost, no query.
+        *([] if json_access_log else [Middleware(AccessLog)]),
         # Outside the body limit, so that even a 413 carries CORS headers a browser can read.
         Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                    allow_headers=["content-type", "authorization"], max_age=600),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
-    routes = [Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz, methods=["GET"]),
+    # No method list for /graphql: the endpoint answers other methods 405 with a JSON error itself.
+    routes = [Route("/graphql", endpoint), Route("/healthz", healthz, methods=["GET"]),
               Route("/livez", livez, methods=["GET"]), Route("/readyz", readyz, methods=["GET"]),
               Route("/metrics", metrics_endpoint, methods=["GET"]), *page_routes(settings, served.release.version)]
     token = admin.configured_token() if admin_token is None else admin_token

@@ -19,11 +19,23 @@ from strawberry import UNSET, Info
 from kg import claims as engine
 from server.context import graph_of
 from server.findings import Finding, findings_of
-from server.limits import MAX_CLAIM_LINES, MAX_CLAIMS, ClientError, check_code, check_range
+from server.limits import (
+    MAX_BATCH_LINES,
+    MAX_CLAIM_LINES,
+    MAX_CLAIMS,
+    MAX_LINE_MODIFIERS,
+    ClientError,
+    check_code,
+    check_identifier,
+    check_range,
+)
 from server.metrics import record_findings
 from server.types import ClaimType
 
-__all__ = ["ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
+__all__ = ["CHUNK_CLAIMS", "ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery"]
+
+#: Claims checked between two deadline checks of a batch.
+CHUNK_CLAIMS = 50
 
 
 @strawberry.input(description="One service line of a claim.")
@@ -35,6 +47,7 @@ class ClaimLineInput:
     def to_model(self, where: str) -> engine.ClaimLine:
         """The engine's claim line (argument lengths checked first)."""
         check_code(self.code, f"{where}.code")
+        check_range(len(self.modifiers), f"{where}.modifiers (count)", 0, MAX_LINE_MODIFIERS)
         for modifier in self.modifiers:
             check_code(modifier, f"{where}.modifiers")
         return engine.ClaimLine(code=self.code, units=self.units, modifiers=tuple(self.modifiers))
@@ -50,7 +63,7 @@ class ClaimInput:
 
     def to_model(self, where: str = "claim") -> engine.Claim:
         """The engine's claim; a structural problem becomes a :class:`ClientError` naming the field."""
-        check_code(self.payer, f"{where}.payer")
+        check_identifier(self.payer, f"{where}.payer")
         if self.place_of_service:
             check_code(self.place_of_service, f"{where}.placeOfService")
         check_range(len(self.lines), f"{where}.lines (count)", 1, MAX_CLAIM_LINES)
@@ -89,10 +102,19 @@ class ClaimsQuery:
         record_findings(f.rule for f in check.findings)
         return ClaimCheck(model=check)
 
-    @strawberry.field(description=f"Check up to {MAX_CLAIMS} claims in one request; results in the same order.")
+    @strawberry.field(
+        description=f"Check up to {MAX_CLAIMS} claims of {MAX_BATCH_LINES} lines in all in one request; "
+        "results in the same order."
+    )
     def check_claims(self, info: Info, claims: list[ClaimInput]) -> list[ClaimCheck]:
         check_range(len(claims), "claims (count)", 1, MAX_CLAIMS)
+        check_range(sum(len(claim.lines) for claim in claims), "claims (lines in all)", 1, MAX_BATCH_LINES)
         models = [claim.to_model(f"claims[{n}]") for n, claim in enumerate(claims)]
-        checks = engine.check_claims(graph_of(info), models)
-        record_findings(f.rule for check in checks for f in check.findings)
-        return [ClaimCheck(model=check) for check in checks]
+        checks: list[ClaimCheck] = []
+        for start in range(0, len(models), CHUNK_CLAIMS):
+            # graph_of checks the request's deadline, so a batch past its time stops between chunks.
+            kg = graph_of(info)
+            chunk = engine.check_claims(kg, models[start:start + CHUNK_CLAIMS])
+            record_findings(f.rule for check in chunk for f in check.findings)
+            checks.extend(ClaimCheck(model=check) for check in chunk)
+        return checks

@@ -13,6 +13,7 @@ from typing import Any
 from strawberry import Info
 
 from kg.graph import KnowledgeGraph
+from server.limits import check_deadline
 
 __all__ = ["Context", "graph_of"]
 
@@ -26,12 +27,14 @@ class Context:
         request: the Starlette request, when served over HTTP.
         response: the Starlette response strawberry fills in (headers, status).
         traversals: graph traversals run so far (see :func:`server.limits.spend_traversal`).
+        deadline: the :func:`time.monotonic` instant the request must be done by (``None``: no limit).
     """
 
     kg: KnowledgeGraph
     request: Any = None
     response: Any = None
     traversals: int = 0
+    deadline: float | None = None
 
 
 def graph_of(info: Info) -> KnowledgeGraph:
@@ -42,5 +45,10 @@ def graph_of(info: Info) -> KnowledgeGraph:
 
     Returns:
         The served :class:`~kg.graph.KnowledgeGraph`.
+
+    Raises:
+        DeadlineExceeded: the request has run past its deadline. Every resolver that reads the
+            graph comes through here, so a cancelled request stops at its next field.
     """
+    check_deadline(info.context)
     return info.context.kg

@@ -1,17 +1,64 @@
-"""ASGI middleware: cap the size of request bodies.
+"""ASGI middleware: cap the size of request bodies; log each request without its query.
 
-Starlette limits only multipart form parts, and uvicorn has no body limit, so this small
-middleware is written by hand: it answers 413 when ``Content-Length`` is too large, and stops
-reading (then answers 413) when a body without a length grows past the cap.
+Starlette limits only multipart form parts, and uvicorn has no body limit, so
+:class:`BodySizeLimit` is written by hand: it answers 413 when ``Content-Length`` is too large,
+and stops reading (then answers 413) when a body without a length grows past the cap.
+
+uvicorn's access log writes the whole URL, and a GET request carries its query and variables
+there; :class:`AccessLog` replaces it with one line naming the path (never the query string),
+the status, the time, and the GraphQL operation name and cost the endpoint recorded.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeLimit"]
+__all__ = ["ACCESS_LOGGER", "AccessLog", "BodySizeLimit"]
+
+#: Name of the access logger (configured by :func:`server.serve.log_config`).
+ACCESS_LOGGER = "server.access"
+
+
+class AccessLog:
+    """Log one line per HTTP request: client, method, path, status, milliseconds, operation, cost.
+
+    Args:
+        app: the wrapped ASGI app.
+        logger: where to log (INFO); :data:`ACCESS_LOGGER` by default.
+    """
+
+    def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
+        self.app = app
+        self.log = logger or logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            state = scope.get("state") or {}
+            client = scope.get("client")
+            self.log.info(
+                '%s "%s %s" %s %.1fms op=%s cost=%s',
+                f"{client[0]}:{client[1]}" if client else "-", scope["method"], scope["path"], status or "-",
+                (time.perf_counter() - started) * 1000, state.get("graphql_operation") or "-",
+                state.get("graphql_cost", "-"),
+            )
 
 
 class _BodyTooLarge(Exception):

@@ -140,7 +140,7 @@ class RequestObserver:
             if self.access_log:
                 access_log.info("%s %s %d", scope.get("method", ""), path, status,
                                 extra={"request_id": rid, "status": status, "operation": operation, "outcome": outcome,
-                                       "duration_ms": round(seconds * 1000, 3)})
+                                       "duration_ms": round(seconds * 1000, 3), "cost": state.get("cost")})
             REQUEST_ID.reset(token)
 
 

@@ -19,7 +19,7 @@ from strawberry import UNSET, Info
 from kg.graph import UnknownCodeError
 from server.context import graph_of
 from server.limits import MAX_FIRST, check_code, check_codes, check_range, check_text, spend_traversal
-from server.types import Code, Modifier, Payer, Relationship, Release, codes_of, date_of, relationships_of
+from server.types import Code, Modifier, Payer, Relationship, Release, codes_of, date_of, first_of, relationships_of
 
 __all__ = ["GraphQuery"]
 
@@ -58,10 +58,13 @@ class GraphQuery:
         count = check_range(20 if first is None else first, "first", 0, MAX_FIRST)
         return codes_of(graph_of(info).search(check_text(text), count))
 
-    @strawberry.field(description="The primary codes an add-on may be reported with.")
-    def valid_primaries(self, info: Info, add_on: str, as_of: date | None = UNSET) -> list[Code]:
+    @strawberry.field(description=f"The primary codes an add-on may be reported with (the first `first`, ≤ {MAX_FIRST}).")
+    def valid_primaries(
+        self, info: Info, add_on: str, as_of: date | None = UNSET, first: int | None = MAX_FIRST
+    ) -> list[Code]:
+        count = first_of(first, default=MAX_FIRST)
         day = date_of(as_of)
-        return codes_of(graph_of(info).valid_primaries(check_code(add_on, "addOn"), day), day)
+        return codes_of(graph_of(info).valid_primaries(check_code(add_on, "addOn"), day)[:count], day)
 
     @strawberry.field(description="A modifier by its two-character code; null when unknown.")
     def modifier(self, info: Info, code: str) -> Modifier | None:

@@ -8,7 +8,7 @@ validation caches; internal errors masked (the server log keeps the traceback) w
 that are the client's fault (:class:`~server.limits.ClientError`, an unknown code, a bad date,
 a syntax error) keep their message.
 
->>> "validPrimaries(addOn: String!, asOf: Date): [Code!]!" in schema_sdl()
+>>> "validPrimaries(addOn: String!, asOf: Date, first: Int = 100): [Code!]!" in schema_sdl()
 True
 """
 
@@ -46,6 +46,7 @@ __all__ = [
     "INTERNAL_ERROR_MESSAGE",
     "CodingSchema",
     "build_schema",
+    "extra_validation_rules",
     "is_internal_error",
     "query_types",
     "safe_schema",
@@ -65,6 +66,15 @@ CACHE_SIZE = 512
 # the validation cache is keyed by those classes, so a fresh class per request would never hit.
 _DEPTH_RULES = QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules
 _ALIAS_RULES = MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules
+
+
+def extra_validation_rules() -> tuple[type, ...]:
+    """The validation rules every schema built here adds to GraphQL's own: depth and alias limits.
+
+    The endpoint validates with them before refusing a query by cost, so that a query that is
+    both too deep and too costly is told it is too deep.
+    """
+    return (*_DEPTH_RULES, *_ALIAS_RULES)
 
 
 def query_types() -> tuple[type, ...]:

@@ -3,9 +3,25 @@
 With ``workers > 1`` on a system with ``fork`` the parent loads the graph once, binds the
 socket, freezes the collector's view of the loaded objects and forks the workers: every worker
 serves the same graph from pages it shares with the parent (copy-on-write), so memory stays
-close to one graph's whatever N. The parent supervises: it restarts a worker that dies and
-stops them all on SIGINT/SIGTERM. Without ``fork`` uvicorn's own workers each load the graph
+close to one graph's whatever N. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
+
+The parent supervises the forked workers and never gives up silently:
+
+* a worker that dies is replaced; when workers keep dying soon after they start (a crash
+  loop) each restart waits twice as long as the last, up to :data:`RESTART_DELAY_MAX`, so the
+  supervisor backs off instead of spinning or stopping;
+* each worker's event loop writes a heartbeat to memory shared with the parent ten times a
+  second; a worker silent for ``heartbeat_timeout`` seconds (hung, stopped) is killed and
+  replaced;
+* SIGINT/SIGTERM stop every worker and :func:`serve` returns 0; it returns non-zero when the
+  service stopped for any other reason.
+
+Connections are limited below the ASGI layer (:mod:`server.connections`): a read timeout,
+uvicorn's keep-alive timeout, a header size cap, and a cap on open connections sized to the
+file-descriptor limit. uvicorn's own access log is off (it writes the URL, and a GET carries
+the query there); :class:`~server.middleware.AccessLog` (text) or
+:class:`~server.observability.RequestObserver` (JSON) logs each request instead.
 
 SIGHUP reloads the releases without a restart. A child interpreter first verifies the releases
 and compiles their snapshot (:mod:`server.compile`), so the serving processes never parse RDF
@@ -26,9 +42,11 @@ import ctypes
 import gc
 import logging
 import logging.config
+import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,13 +58,26 @@ from uvicorn.config import LOGGING_CONFIG
 from server import metrics
 from server.app import create_app, load_graph
 from server.compile import compile_aside
+from server.connections import connection_cap, guarded_protocol, raise_fd_limit
+from server.middleware import ACCESS_LOGGER
 from server.settings import ServerSettings
 
 __all__ = ["FACTORY", "LOG_FORMATS", "log_config", "serve"]
 
 log = logging.getLogger(__name__)
-#: Restarts of crashed workers allowed per minute before the supervisor gives up.
-MAX_RESTARTS_PER_MINUTE = 10
+#: Delay before restarting a worker that died soon after it started; doubles per such death.
+RESTART_DELAY_FIRST = 0.5
+#: Longest delay between restarts in a crash loop, seconds.
+RESTART_DELAY_MAX = 30.0
+#: A worker that lived this long was healthy: when it dies, the next one starts at once.
+HEALTHY_AFTER = 30.0
+#: Seconds the workers get to stop after SIGTERM before they are killed.
+STOP_GRACE = 10.0
+#: How often (seconds) a thread running Python code lets others take the interpreter lock.
+#: Python's default, 5 ms, is paid several times per request by the event loop each time it
+#: waits for the lock behind a busy execution thread: ``/healthz`` took 20 to 100 ms during a
+#: large claim batch. At 1 ms it stays within a few milliseconds.
+SWITCH_INTERVAL = 0.001
 
 #: Import string of the app factory each worker process calls.
 FACTORY = "server.app:create_app_from_env"
@@ -63,19 +94,32 @@ def _compile_snapshot(settings: ServerSettings) -> None:
     load_graph(settings)
 
 
-def log_config(log_format: str = "text") -> dict[str, Any]:
+def log_config(log_format: str = "text", access_log: bool = True) -> dict[str, Any]:
     """uvicorn's logging configuration, plus strawberry's and this package's loggers.
 
     Internal GraphQL errors are logged (with traceback) by the ``strawberry.execution`` logger
     before they are masked; this routes them to the same handler as uvicorn's own messages.
+    The access log (``server.access``) goes to stdout like uvicorn's would; asyncio's and
+    uvicorn's repeated warnings (failed accepts, invalid requests) are kept to one a minute.
 
     Args:
         log_format: ``text`` (uvicorn's lines) or ``json`` (one object per line with the
             request id, see :class:`server.observability.JsonFormatter`).
+        access_log: log one line per request.
     """
     config = copy.deepcopy(LOGGING_CONFIG)
+    filters = config.setdefault("filters", {})
+    filters["once_a_minute"] = {"()": "server.connections.RateLimitedFilter"}
+    filters["warnings_once_a_minute"] = {"()": "server.connections.RateLimitedFilter", "max_level": logging.WARNING}
     for name in ("strawberry", "server", "kg"):
         config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"][ACCESS_LOGGER] = {"handlers": ["access"], "level": "INFO" if access_log else "WARNING",
+                                        "propagate": False}
+    config["handlers"]["access"]["formatter"] = "plain_access"
+    config["formatters"]["plain_access"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"}
+    config["loggers"]["asyncio"] = {"handlers": ["default"], "level": "WARNING", "propagate": False,
+                                    "filters": ["once_a_minute"]}
+    config["loggers"]["uvicorn.error"] = {"level": "INFO", "filters": ["warnings_once_a_minute"]}
     if log_format == "json":
         config["formatters"]["json"] = {"()": "server.observability.JsonFormatter"}
         config.setdefault("filters", {})["request_id"] = {"()": "server.observability.RequestIdFilter"}
@@ -95,7 +139,7 @@ def serve(
     app: Any = None,
     on_listen: Callable[[str], None] | None = None,
     log_format: str = "text",
-) -> None:
+) -> int:
     """Serve the GraphQL API until interrupted.
 
     Args:
@@ -113,6 +157,9 @@ def serve(
         log_format: ``text`` or ``json`` (JSON lines with a request id, one access line per
             request from the app instead of uvicorn's).
 
+    Returns:
+        The exit status: 0 when stopped by SIGINT/SIGTERM, non-zero otherwise.
+
     Raises:
         ValueError: ``workers`` is below 1, or above 1 with an ``app``, or an unknown log format.
         OSError: the address cannot be bound (in use, not an interface of this host, ...).
@@ -127,8 +174,17 @@ def serve(
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
     json_logs = log_format == "json"
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log and not json_logs,
-               "log_config": log_config(log_format)}
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    # uvicorn's access log is off: it writes the URL, and a GET carries the query there. The
+    # app logs each request instead (AccessLog in text, RequestObserver in JSON).
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": log_level, "access_log": False,
+        "log_config": log_config(log_format, access_log and not json_logs),
+        "timeout_keep_alive": settings.keep_alive, "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
+    if hasattr(os, "fork"):
+        cap = connection_cap(settings.max_connections, raise_fd_limit())
+        options["http"] = guarded_protocol(settings.read_timeout, cap)
 
     # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn
     # applies it again in each worker).
@@ -147,10 +203,11 @@ def serve(
             _announce(on_listen, host, sock)
             _freeze_loaded_objects()
             config = {k: v for k, v in options.items() if k not in ("host", "port")}
-            uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
+            server = uvicorn.Server(uvicorn.Config(app, **config))
+            server.run(sockets=[sock])
         finally:
             sock.close()
-        return
+        return 0 if server.started else 1
     if hasattr(os, "fork"):
         sock = _bind(host, port)
         try:
@@ -159,14 +216,15 @@ def serve(
             sock.close()
             raise
         prepare = (lambda: compile_aside(settings)) if settings.use_cache else None
-        _serve_forked(app, sock, workers, options, on_listen, rebuild=build, prepare=prepare)
-        return
+        return _serve_forked(app, sock, workers, options, settings.heartbeat_timeout, on_listen, rebuild=build,
+                             prepare=prepare)
     if settings.use_cache:
         _compile_snapshot(settings)
     os.environ.update(settings.to_env())
     if on_listen is not None:
         on_listen(_url(host, port))
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)
+    return 0
 
 
 def _url(host: str, port: int) -> str:
@@ -232,8 +290,23 @@ def _ask_parent_to_reload(app: Any, parent: int) -> None:
         state.reload_hook = lambda: os.kill(parent, signal.SIGHUP)
 
 
-def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
+class _BeatingServer(uvicorn.Server):
+    """A uvicorn server whose event loop writes a heartbeat to shared memory on every tick."""
+
+    def __init__(self, config: uvicorn.Config, beats: Any, slot: int) -> None:
+        super().__init__(config)
+        self.beats = beats
+        self.slot = slot
+
+    async def on_tick(self, counter: int) -> bool:
+        """uvicorn calls this ten times a second from the event loop: a beat proves the loop turns."""
+        self.beats[self.slot] = time.monotonic()
+        return await super().on_tick(counter)
+
+
+def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: Any, slot: int) -> int:
     parent = os.getpid()
+    beats[slot] = time.monotonic()  # the worker's first beat: it has heartbeat_timeout to start
     pid = os.fork()
     if pid:
         return pid
@@ -244,12 +317,14 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any]) -> int:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # reloads are the parent's job
     _ask_parent_to_reload(app, parent)
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
+    status = 1
     try:
-        server = uvicorn.Server(uvicorn.Config(app, **config))
+        server = _BeatingServer(uvicorn.Config(app, **config), beats, slot)
         _drain_on_sigusr1(server, app)
         server.run(sockets=[sock])
+        status = 0 if server.started else 1
     finally:
-        os._exit(0)
+        os._exit(status)
 
 
 def _drain_on_sigusr1(server: uvicorn.Server, app: Any) -> None:
@@ -285,6 +360,42 @@ def _return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+class _Workers:
+    """The live workers: each one's heartbeat slot (in memory shared across fork) and start time."""
+
+    def __init__(self, sock: socket.socket, options: dict[str, Any], capacity: int) -> None:
+        self.sock = sock
+        self.options = options
+        self.beats = multiprocessing.RawArray("d", capacity)
+        self.slots: dict[int, int] = {}  # pid -> slot in beats
+        self.born: dict[int, float] = {}  # pid -> time.monotonic() at fork
+
+    def spawn(self, app: Any) -> int:
+        """Fork a worker serving ``app`` into a free heartbeat slot; its pid."""
+        used = set(self.slots.values())
+        slot = next(n for n in range(len(self.beats)) if n not in used)
+        pid = _fork_worker(app, self.sock, self.options, self.beats, slot)
+        self.slots[pid] = slot
+        self.born[pid] = time.monotonic()
+        return pid
+
+    def forget(self, pid: int) -> float | None:
+        """Stop watching a worker; when it was live, the time it was forked."""
+        self.slots.pop(pid, None)
+        return self.born.pop(pid, None)
+
+    def silent(self, timeout: float) -> list[tuple[int, float]]:
+        """The live workers whose last heartbeat is older than ``timeout`` seconds, with the silence."""
+        now = time.monotonic()
+        return [(pid, now - self.beats[slot]) for pid, slot in list(self.slots.items()) if now - self.beats[slot] > timeout]
+
+    def beat_now(self, pid: int) -> None:
+        """Count the worker as just heard from (one kill per silence, not one per supervisor turn)."""
+        slot = self.slots.get(pid)
+        if slot is not None:
+            self.beats[slot] = time.monotonic()
+
+
 class _Generation:
     """The app new workers are forked from, and the workers of older apps being retired."""
 
@@ -296,8 +407,7 @@ class _Generation:
         self.stopping = False
 
 
-def _refork_on_sighup(generation: _Generation, children: set[int], workers: int, sock: socket.socket,
-                      options: dict[str, Any], rebuild: Callable[[], Any],
+def _refork_on_sighup(generation: _Generation, live: _Workers, workers: int, rebuild: Callable[[], Any],
                       prepare: Callable[[], str | None] | None = None) -> None:
     """Forked workers: SIGHUP builds a new app aside, forks new workers from it, retires the old."""
     def refuse(reason: str) -> None:
@@ -318,14 +428,15 @@ def _refork_on_sighup(generation: _Generation, children: set[int], workers: int,
             return
         metrics.record_reload("ok")  # counted before forking, so the new workers' /metrics show it
         log.info("reloaded: now serving %s", fresh.state.served.version)
-        old = set(children)
+        old = set(live.slots)
         generation.app = fresh
         gc.unfreeze()
         _return_freed_memory()
         _freeze_loaded_objects()
-        children.update(_fork_worker(fresh, sock, options) for _ in range(workers))
+        for _ in range(workers):
+            live.spawn(fresh)
         for pid in old:
-            children.discard(pid)
+            live.forget(pid)
             generation.retired.add(pid)
             try:
                 os.kill(pid, signal.SIGUSR1)  # drain, then exit (see _drain_on_sigusr1)
@@ -351,51 +462,92 @@ def _refork_on_sighup(generation: _Generation, children: set[int], workers: int,
         signal.signal(signal.SIGHUP, on_sighup)
 
 
-def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str, Any],
+def _restart_delay(quick_deaths: int) -> float:
+    """Seconds to wait before the next restart after ``quick_deaths`` deaths in a row soon after start.
+
+    >>> [_restart_delay(n) for n in (0, 1, 2, 3, 10)]
+    [0.0, 0.5, 1.0, 2.0, 30.0]
+    """
+    return 0.0 if quick_deaths == 0 else min(RESTART_DELAY_FIRST * 2 ** (quick_deaths - 1), RESTART_DELAY_MAX)
+
+
+def _serve_forked(app: Any, sock: socket.socket, workers: int, options: dict[str, Any], heartbeat_timeout: float,
                   on_listen: Callable[[str], None] | None = None, rebuild: Callable[[], Any] | None = None,
-                  prepare: Callable[[], str | None] | None = None) -> None:
-    """Pre-fork ``workers`` uvicorn servers over one bound socket and one graph (see the module doc)."""
+                  prepare: Callable[[], str | None] | None = None) -> int:
+    """Pre-fork ``workers`` uvicorn servers over one bound socket and one graph; supervise them (see the module doc)."""
     _announce(on_listen, options["host"], sock)
     _freeze_loaded_objects()
     generation = _Generation(app)
-    children = {_fork_worker(app, sock, options) for _ in range(workers)}
+    # Room for two sets of workers: a reload forks the new set before it retires the old.
+    live = _Workers(sock, options, capacity=2 * workers)
+    for _ in range(workers):
+        live.spawn(app)
     del app  # from here on only generation.app holds it, so a reload can free the old graph
     if rebuild is not None:
-        _refork_on_sighup(generation, children, workers, sock, options, rebuild, prepare)
-    stopping = False
+        _refork_on_sighup(generation, live, workers, rebuild, prepare)
+    restarts: list[float] = []  # when to start a worker in place of one that died
+    quick_deaths = 0
+    stopping: float | None = None
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
-        stopping = generation.stopping = True
-        for pid in list(children):
-            try:
+        stopping = stopping or time.monotonic()
+        generation.stopping = True
+        for pid in [*live.slots, *generation.retired]:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                children.discard(pid)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    restarts: list[float] = []
     try:
-        while children:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
-            children.discard(pid)
-            metrics.mark_process_dead(pid)
-            if stopping or pid in generation.retired:
-                generation.retired.discard(pid)
-                continue
+        while live.slots or stopping is None:
             now = time.monotonic()
-            restarts = [t for t in restarts if now - t < 60] + [now]
-            if len(restarts) > MAX_RESTARTS_PER_MINUTE:
-                log.error("workers keep dying (last status %s); stopping", status)
-                stop(signal.SIGTERM, None)
+            for pid, status in _reap():
+                metrics.mark_process_dead(pid)
+                if pid in generation.retired:
+                    generation.retired.discard(pid)
+                    continue
+                born = live.forget(pid)
+                if born is None or stopping is not None:
+                    continue
+                lived = now - born
+                quick_deaths = 0 if lived >= HEALTHY_AFTER else quick_deaths + 1
+                delay = _restart_delay(quick_deaths)
+                log.warning("worker %d exited (status %s) after %.1f s; starting another in %.1f s", pid, status, lived, delay)
+                restarts.append(now + delay)
+            if stopping is not None:
+                if now - stopping > STOP_GRACE:
+                    for pid in list(live.slots):
+                        _kill(pid)
+                time.sleep(0.05)
                 continue
-            log.warning("worker %d exited with status %s; starting another", pid, status)
-            children.add(_fork_worker(generation.app, sock, options))
+            for when in [t for t in restarts if t <= now]:
+                restarts.remove(when)
+                live.spawn(generation.app)
+            for pid, silence in live.silent(heartbeat_timeout):
+                log.error("worker %d sent no heartbeat for %.0f s; replacing it", pid, silence)
+                _kill(pid)
+                live.beat_now(pid)
+            time.sleep(0.1)
     finally:
         sock.close()
+    return 0
+
+
+def _reap() -> list[tuple[int, int]]:
+    """The (pid, status) of every child that has exited, without waiting."""
+    exited = []
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        exited.append((pid, status))
+    return exited
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)

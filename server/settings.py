@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.limits import MAX_BODY_BYTES
+from server.limits import EXECUTION_THREADS, MAX_BODY_BYTES, MAX_COST, MAX_RESPONSE_BYTES, REQUEST_SECONDS
 
 __all__ = ["ENV_PREFIX", "ServerSettings"]
 
@@ -26,6 +26,14 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+#: The numeric settings beyond the body cap, as (field name, type); each is ``CODINGKG_SERVER_<NAME>``.
+_NUMBERS: dict[str, type] = {
+    "max_cost": int, "request_seconds": float, "execution_threads": int, "max_response_bytes": int,
+    "read_timeout": float, "keep_alive": float, "max_connections": int, "max_header_bytes": int,
+    "heartbeat_timeout": float,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,18 @@ class ServerSettings:
         graphiql: serve the browser pages: GraphiQL at ``/graphql``, the explorer at ``/explore``, ``/``.
         max_body_bytes: larger request bodies are answered 413.
         use_cache: load the graph from a compiled snapshot (written on first start).
+        max_cost: the most a query may cost (:mod:`server.cost`).
+        request_seconds: the longest a request may run before it is cancelled.
+        execution_threads: threads that run queries, off the event loop.
+        max_response_bytes: larger answers are replaced by an error.
+        read_timeout: seconds a connection may take to send a whole request (headers and body)
+            before it is closed; also closes connections that never send one.
+        keep_alive: seconds an idle keep-alive connection stays open.
+        max_connections: open connections per process; more are closed at accept, silently.
+            Lowered to fit the file-descriptor limit.
+        max_header_bytes: the largest request line and headers.
+        heartbeat_timeout: with several workers, seconds without a heartbeat after which
+            the supervisor replaces a worker as hung.
     """
 
     data_dirs: tuple[Path, ...] = ()
@@ -47,6 +67,15 @@ class ServerSettings:
     graphiql: bool = True
     max_body_bytes: int = MAX_BODY_BYTES
     use_cache: bool = True
+    max_cost: int = MAX_COST
+    request_seconds: float = REQUEST_SECONDS
+    execution_threads: int = EXECUTION_THREADS
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    read_timeout: float = 10.0
+    keep_alive: float = 5.0
+    max_connections: int = 1000
+    max_header_bytes: int = 16 * 1024
+    heartbeat_timeout: float = 30.0
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (``CODINGKG_SERVER_*``)."""
@@ -57,6 +86,7 @@ class ServerSettings:
             f"{ENV_PREFIX}GRAPHIQL": "1" if self.graphiql else "0",
             f"{ENV_PREFIX}MAX_BODY_BYTES": str(self.max_body_bytes),
             f"{ENV_PREFIX}USE_CACHE": "1" if self.use_cache else "0",
+            **{f"{ENV_PREFIX}{name.upper()}": str(getattr(self, name)) for name in _NUMBERS},
         }
 
     @classmethod
@@ -75,7 +105,19 @@ class ServerSettings:
         max_body = int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES") or MAX_BODY_BYTES)
         if max_body <= 0:
             raise ValueError(f"{ENV_PREFIX}MAX_BODY_BYTES must be positive (got {max_body})")
+        numbers = {}
+        for name, kind in _NUMBERS.items():
+            text = env.get(f"{ENV_PREFIX}{name.upper()}")
+            if text:
+                try:
+                    value = kind(text)
+                except ValueError:
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number (got {text!r})") from None
+                if value <= 0:
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive (got {text})")
+                numbers[name] = value
         return cls(
+            **numbers,
             data_dirs=tuple(Path(d) for d in data.split(os.pathsep) if d),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             introspection=_flag(env.get(f"{ENV_PREFIX}INTROSPECTION"), True),

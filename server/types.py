@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import date
 from enum import Enum
@@ -26,7 +25,7 @@ from strawberry import UNSET, Info
 
 from kg import model as domain
 from server.context import graph_of
-from server.limits import MAX_RELATED, MAX_RELATED_DEPTH, check_range, spend_traversal
+from server.limits import DEFAULT_FIRST, MAX_FIRST, MAX_RELATED, MAX_RELATED_DEPTH, check_range, spend_traversal
 
 __all__ = [
     "ClaimType",
@@ -46,6 +45,7 @@ __all__ = [
     "TitleSource",
     "codes_of",
     "date_of",
+    "first_of",
     "kinds_of",
     "relationships_of",
     "sources_of",
@@ -85,6 +85,18 @@ def kinds_of(kinds: list[domain.RelationKind] | None) -> list[domain.RelationKin
     (True, [])
     """
     return None if kinds is None or kinds is UNSET else kinds
+
+
+def first_of(first: int | None, default: int = DEFAULT_FIRST, most: int = MAX_FIRST) -> int:
+    """A ``first`` argument checked against its maximum; ``default`` when null.
+
+    Every nested list of codes takes ``first``, so that the cost of a query
+    (:mod:`server.cost`) bounds what it returns.
+
+    >>> first_of(None), first_of(5)
+    (20, 5)
+    """
+    return check_range(default if first is None else first, "first", 0, most)
 
 
 # The guidance kinds of ck:guidanceKind (see ontology/shapes.ttl), as the engine names them.
@@ -236,15 +248,19 @@ class Code:
     def end(self) -> date | None:
         return self.model.end
 
-    @strawberry.field(description="For an add-on: the primary codes it may be reported with.")
-    def valid_primaries(self, info: Info, as_of: date | None = UNSET) -> list[Code]:
+    @strawberry.field(description=f"For an add-on: the primary codes it may be reported with (the first `first`, ≤ {MAX_FIRST}).")
+    def valid_primaries(self, info: Info, as_of: date | None = UNSET, first: int | None = DEFAULT_FIRST) -> list[Code]:
+        count = first_of(first)
         day = self._day(as_of)
-        return codes_of(graph_of(info).valid_primaries(self.model.code, day), day)
+        return codes_of(graph_of(info).valid_primaries(self.model.code, day)[:count], day)
 
-    @strawberry.field(description="For a primary: the add-on codes that may be reported with it.")
-    def add_ons(self, info: Info, as_of: date | None = UNSET) -> list[Code]:
+    @strawberry.field(
+        description=f"For a primary: the add-on codes that may be reported with it (the first `first`, ≤ {MAX_FIRST})."
+    )
+    def add_ons(self, info: Info, as_of: date | None = UNSET, first: int | None = DEFAULT_FIRST) -> list[Code]:
+        count = first_of(first)
         day = self._day(as_of)
-        return codes_of(graph_of(info).add_ons(self.model.code, day), day)
+        return codes_of(graph_of(info).add_ons(self.model.code, day)[:count], day)
 
     @strawberry.field(description="Medically unlikely edit for a claim type; null means the graph holds none (not 'no limit').")
     def mue(self, info: Info, claim_type: ClaimType | None = ClaimType.PROFESSIONAL, as_of: date | None = UNSET) -> Mue | None:
@@ -252,26 +268,32 @@ class Code:
         found = graph_of(info).mue(self.model.code, kind.value, self._day(as_of))
         return None if found is None else Mue.from_model(found)
 
-    @strawberry.field(description="Relationships touching this code in either direction.")
+    @strawberry.field(description=f"Relationships touching this code in either direction (the first `first`, ≤ {MAX_FIRST}).")
     def relationships(
-        self, info: Info, kinds: list[RelationKind] | None = UNSET, as_of: date | None = UNSET
+        self, info: Info, kinds: list[RelationKind] | None = UNSET, as_of: date | None = UNSET, first: int | None = DEFAULT_FIRST
     ) -> list[Relationship]:
+        count = first_of(first)
         day = self._day(as_of)
-        return relationships_of(graph_of(info).relationships(self.model.code, kinds_of(kinds), day), day)
+        return relationships_of(graph_of(info).relationships(self.model.code, kinds_of(kinds), day, first=count), day)
 
     @strawberry.field(
         description=f"Codes within `depth` relationship hops (0 to {MAX_RELATED_DEPTH}), nearest first, "
-        f"each with the path that reaches it; at most {MAX_RELATED}."
+        f"each with the path that reaches it; the first `first` (≤ {MAX_RELATED})."
     )
-    async def related(
-        self, info: Info, depth: int | None = 1, kinds: list[RelationKind] | None = UNSET, as_of: date | None = UNSET
+    def related(
+        self,
+        info: Info,
+        depth: int | None = 1,
+        kinds: list[RelationKind] | None = UNSET,
+        as_of: date | None = UNSET,
+        first: int | None = DEFAULT_FIRST,
     ) -> list[RelatedCode]:
+        # Queries run on execution threads (server.endpoint), so this walk does not hold up the event loop.
         hops = check_range(1 if depth is None else depth, "depth", 0, MAX_RELATED_DEPTH)
+        count = first_of(first, most=MAX_RELATED)
         spend_traversal(info.context)
         day = self._day(as_of)
-        # A walk over full PTP tables can take a tenth of a second: run it off the event loop
-        # so other requests keep being served meanwhile.
-        found = await asyncio.to_thread(graph_of(info).related, self.model.code, hops, kinds_of(kinds), day, MAX_RELATED)
+        found = graph_of(info).related(self.model.code, hops, kinds_of(kinds), day, count)
         return [RelatedCode.from_model(r, day) for r in found]
 
     @strawberry.field(description="Modifiers that may not (or may only) be appended to this code, with reasons.")

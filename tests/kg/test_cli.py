@@ -63,6 +63,7 @@ def test_data_and_cors_from_the_environment_reach_the_settings(monkeypatch: pyte
 
     def fake_serve(settings, **options):  # records what serve would run with
         seen.update(settings=settings, **options)
+        return 0  # serve returns the exit status
 
     monkeypatch.setattr(server.serve, "serve", fake_serve)
     monkeypatch.setenv("CODINGKG_DATA", f"{tmp_path / 'a'}{__import__('os').pathsep}{tmp_path / 'b'}")

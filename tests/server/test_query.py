@@ -195,7 +195,9 @@ async def test_as_of_on_an_imported_release(kg: KnowledgeGraph, release_dir) -> 
 
 async def test_get_query_and_graphiql(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": '{ code(code: "96368") { isAddOn } }'})
-    assert response.status_code == 200 and response.json() == {"data": {"code": {"isAddOn": True}}}
+    assert response.status_code == 200 and response.json()["data"] == {"code": {"isAddOn": True}}
+    # code (1) plus its isAddOn (1).
+    assert response.json()["extensions"]["cost"] == 2
     page = await client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 

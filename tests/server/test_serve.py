@@ -72,10 +72,10 @@ def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
 
             got = client.get("/graphql", params={"query": '{ code(code: "96368") { code } }'},
                              headers={"origin": "https://app.example"})
-            assert got.json() == {"data": {"code": {"code": "96368"}}}
+            assert got.json()["data"] == {"code": {"code": "96368"}} and got.json()["extensions"]["cost"] == 2
             assert got.headers["access-control-allow-origin"] == "https://app.example"
 
-            huge = client.post("/graphql", content=b" " * (2 * 1024 * 1024), headers={"content-type": "application/json"})
+            huge = client.post("/graphql", content=b" " * (3 * 1024 * 1024), headers={"content-type": "application/json"})
             assert huge.status_code == 413
             bad = client.post("/graphql", content=b"not json", headers={"content-type": "application/json"})
             assert bad.status_code == 400
