@@ -13,13 +13,19 @@ export const KIND_COLOURS = {
 };
 const FIRED = "#111111";
 
+// The server prices a query by the list sizes it may return (its cost budget): the map asks for
+// at most MAP_CODES codes, and for their edges in batches small enough to stay within the budget.
+const MAP_CODES = 60;
+const EDGES_PER_CODE = 40;
+const CODES_PER_EDGE_QUERY = 30;
+
 const EDGE = `kind from { code } to { code } effective end note modifierIndicator editType
   sources { title publisher quarter confidence confidenceRank }`;
 const NEIGHBOURHOOD = `query Neighbourhood($code: String!, $depth: Int!, $asOf: Date) {
   code(code: $code, asOf: $asOf) { code title isAddOn
-    related(depth: $depth, asOf: $asOf) { depth code { code title isAddOn } path { kind from { code } to { code } } } } }`;
+    related(depth: $depth, first: ${MAP_CODES}, asOf: $asOf) { depth code { code title isAddOn } path { kind from { code } to { code } } } } }`;
 const EDGES = `query Edges($codes: [String!]!, $asOf: Date) {
-  codes(codes: $codes, asOf: $asOf) { code relationships(asOf: $asOf) { ${EDGE} } } }`;
+  codes(codes: $codes, asOf: $asOf) { code relationships(first: ${EDGES_PER_CODE}, asOf: $asOf) { ${EDGE} } } }`;
 const LOWEST_RANK = `query Ranks { release { sources { confidenceRank } } }`;
 
 const edgeId = (e) => `${e.kind}:${e.from.code}>${e.to.code}`;
@@ -89,10 +95,13 @@ export class RelationshipMap {
     const reached = centre.related.slice(0, maxCodes - 1);
     const nodes = [{ code: centre, depth: 0 }, ...reached];
     for (const r of reached) this.paths.set(r.code.code, r.path);
-    const { data: edgeData } = await gql(EDGES, { codes: nodes.map((n) => n.code.code), asOf: asOf || null });
-    const known = new Set(nodes.map((n) => n.code.code));
+    const codes = nodes.map((n) => n.code.code);
+    const batches = [];
+    for (let i = 0; i < codes.length; i += CODES_PER_EDGE_QUERY) batches.push(codes.slice(i, i + CODES_PER_EDGE_QUERY));
+    const answers = await Promise.all(batches.map((batch) => gql(EDGES, { codes: batch, asOf: asOf || null })));
+    const known = new Set(codes);
     const edges = new Map();
-    for (const entry of edgeData.codes) {
+    for (const entry of answers.flatMap((answer) => answer.data.codes)) {
       for (const e of entry ? entry.relationships : []) {
         if (known.has(e.from.code) && known.has(e.to.code)) edges.set(edgeId(e), e);
       }
