@@ -72,7 +72,7 @@ def parse_json_lines(lines: Iterable[str], limits: BatchLimits) -> list[Claim]:
     >>> parse_json_lines(['{"claimType": "PROFESSIONAL", "lines": []}'], limits)
     Traceback (most recent call last):
     ...
-    kg.claims.batch.BatchInputError: line 1: lines (count) must be between 1 and 100 (got 0)
+    kg.claims.batch.BatchInputError: line 1: lines: a claim needs at least one line
     """
     claims: list[Claim] = []
     for number, text in enumerate(lines, start=1):
