@@ -495,9 +495,17 @@ class KnowledgeGraph:
 
     def _hop(self, a: str, b: str, kinds: Iterable[str] | None, as_of: date | None) -> Relationship:
         wanted = _RELATION_KINDS if kinds is None else frozenset(kinds)
+        day = as_of or date.today()
         for source, target in ((a, b), (b, a)):
-            for edge in self.edges(source, None, "out", as_of):
-                if edge.target == target and edge.kind in wanted:
+            if source not in self.graph:
+                continue
+            # The edges between the two codes only, in the order edges() lists them (bulk rows
+            # first): scanning every edge at a hub costs thousands of rows per hop at full scale.
+            between = self.bulk.edges_between(source, target, None, day) if self.bulk is not None else []
+            between += [Edge(source, target, attrs) for attrs in self.graph.succ.get(source, {}).get(target, {}).values()
+                        if is_active(attrs, day)]
+            for edge in between:
+                if edge.kind in wanted:
                     return self._relationship(edge)
         raise LookupError(f"no relationship between {a} and {b}")
 
