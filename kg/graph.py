@@ -40,6 +40,7 @@ from kg.model import (
     Source,
     is_active,
 )
+from kg.search_index import PrefixIndex
 from kg.snapshot import cached_load
 from kg.vocab import CK, local_name
 
@@ -104,6 +105,7 @@ class KnowledgeGraph:
         self._codes: dict[str, str] = {}
         self._of_type: dict[str, list[str]] = defaultdict(list)
         self._search_index: dict[str, set[str]] = defaultdict(set)
+        self._prefix_index: PrefixIndex | None = None  # sorted words, built on the first search
         self._code_cache: dict[str, Code] = {}
         self._source_cache: dict[str, Source] = {}
         self._targets_memo: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -755,10 +757,9 @@ class KnowledgeGraph:
             return []
         candidates: set[str] | None = None
         for word in words:
-            hits: set[str] = set()
-            for indexed, nodes in self._search_index.items():
-                if indexed.startswith(word):
-                    hits |= nodes
+            if self._prefix_index is None:
+                self._prefix_index = PrefixIndex(self._search_index)
+            hits = self._prefix_index.hits(word)
             candidates = hits if candidates is None else candidates & hits
             if not candidates:
                 return []
