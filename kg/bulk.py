@@ -224,17 +224,18 @@ class BulkEdges:
                 found.add(self.src[row])
         return {self.nodes[n] for n in found}
 
-    def edges_between(self, source: str, target: str, kind: str, as_of: date) -> list[Edge]:
-        """Active rows of one kind from ``source`` to ``target`` (a binary search)."""
+    def edges_between(self, source: str, target: str, kind: str | None, as_of: date) -> list[Edge]:
+        """Active rows of one kind (``None``: every kind) from ``source`` to ``target``, in row
+        order (a binary search)."""
         s, t = self.node_index.get(source), self.node_index.get(target)
-        if s is None or t is None or kind not in self.kind_set:
+        if s is None or t is None or (kind is not None and kind not in self.kind_set):
             return []
         wanted, day = self._wanted(kind), as_of.toordinal()
         hi = self.src_offsets[s + 1]
         row = bisect_left(self.dst, t, self.src_offsets[s], hi)
         found = []
         while row < hi and self.dst[row] == t:
-            if self.kind[row] == wanted and self._active(row, day):
+            if (wanted is None or self.kind[row] == wanted) and self._active(row, day):
                 found.append(self._edge(row))
             row += 1
         return found

@@ -48,16 +48,36 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _read_json(argument: str) -> Any:
-    """The JSON document at ``argument`` (a path, or ``-`` for standard input)."""
+def _read_text(argument: str) -> str:
+    """The text at ``argument`` (a path, or ``-`` for standard input)."""
     name = "standard input" if argument == "-" else argument
     try:
-        text = sys.stdin.read() if argument == "-" else Path(argument).read_text(encoding="utf-8")
-        return json.loads(text)
+        return sys.stdin.read() if argument == "-" else Path(argument).read_text(encoding="utf-8")
     except OSError as err:
         raise _UsageError(f"cannot read {name}: {err.strerror or err}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
         raise _UsageError(f"{name} is not valid JSON: {err}") from None
+
+
+def _read_json(argument: str, text: str | None = None) -> Any:
+    """The JSON document at ``argument`` (a path, or ``-`` for standard input), or in ``text``."""
+    name = "standard input" if argument == "-" else argument
+    try:
+        return json.loads(_read_text(argument) if text is None else text)
+    except json.JSONDecodeError as err:
+        raise _UsageError(f"{name} is not valid JSON: {err}") from None
+
+
+def _check_json_lines(args: argparse.Namespace, text: str) -> int:
+    """``check`` over JSON Lines: the engine directly, one ClaimCheck per output line."""
+    from kg.claims.batch import BatchInputError, BatchLimits, parse_json_lines, write_checks
+    from server.limits import MAX_CLAIM_LINES, MAX_CODE_LENGTH
+
+    try:
+        claims = parse_json_lines(text.splitlines(), BatchLimits(MAX_CLAIM_LINES, MAX_CODE_LENGTH))
+    except BatchInputError as err:
+        raise _UsageError(f"{args.claims}: {err}") from None
+    return 0 if write_checks(_graph(args.data), claims, sys.stdout) else 1
 
 
 def _graph(data_dirs: Sequence[Path]) -> Any:
@@ -145,9 +165,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from kg.claims.batch import looks_like_json_lines
     from server.offline import OfflineInputError, check_document
 
-    value = _read_json(str(args.claims))
+    text = _read_text(str(args.claims))
+    if args.jsonl or args.claims.suffix == ".jsonl" or looks_like_json_lines(text):
+        return _check_json_lines(args, text)
+    value = _read_json(str(args.claims), text)
     kg = _graph(args.data)
     try:
         output, all_valid = check_document(kg, value)
@@ -255,7 +279,10 @@ def _serve_options(command: argparse.ArgumentParser) -> None:
 
 
 def _check_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("claims", type=Path, metavar="CLAIMS.json", help="a claim object or a list of them ('-' reads stdin)")
+    command.add_argument("claims", type=Path, metavar="CLAIMS.json",
+                         help="a claim object or a list of them, or JSON Lines (one claim per line) ('-' reads stdin)")
+    command.add_argument("--jsonl", action="store_true",
+                         help="read JSON Lines and write one ClaimCheck per line (also chosen by a .jsonl name or the content)")
     _add_data(command)
 
 

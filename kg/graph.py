@@ -41,6 +41,7 @@ from kg.model import (
     Source,
     is_active,
 )
+from kg.search_index import PrefixIndex
 from kg.snapshot import cached_load
 from kg.vocab import CK, local_name
 
@@ -105,6 +106,7 @@ class KnowledgeGraph:
         self._codes: dict[str, str] = {}
         self._of_type: dict[str, list[str]] = defaultdict(list)
         self._search_index: dict[str, set[str]] = defaultdict(set)
+        self._prefix_index: PrefixIndex | None = None  # sorted words, built on the first search
         self._code_cache: dict[str, Code] = {}
         self._source_cache: dict[str, Source] = {}
         self._targets_memo: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -516,9 +518,17 @@ class KnowledgeGraph:
 
     def _hop(self, a: str, b: str, kinds: Iterable[str] | None, as_of: date | None) -> Relationship:
         wanted = _RELATION_KINDS if kinds is None else frozenset(kinds)
+        day = as_of or date.today()
         for source, target in ((a, b), (b, a)):
-            for edge in self.edges(source, None, "out", as_of):
-                if edge.target == target and edge.kind in wanted:
+            if source not in self.graph:
+                continue
+            # The edges between the two codes only, in the order edges() lists them (bulk rows
+            # first): scanning every edge at a hub costs thousands of rows per hop at full scale.
+            between = self.bulk.edges_between(source, target, None, day) if self.bulk is not None else []
+            between += [Edge(source, target, attrs) for attrs in self.graph.succ.get(source, {}).get(target, {}).values()
+                        if is_active(attrs, day)]
+            for edge in between:
+                if edge.kind in wanted:
                     return self._relationship(edge)
         raise LookupError(f"no relationship between {a} and {b}")
 
@@ -768,10 +778,9 @@ class KnowledgeGraph:
             return []
         candidates: set[str] | None = None
         for word in words:
-            hits: set[str] = set()
-            for indexed, nodes in self._search_index.items():
-                if indexed.startswith(word):
-                    hits |= nodes
+            if self._prefix_index is None:
+                self._prefix_index = PrefixIndex(self._search_index)
+            hits = self._prefix_index.hits(word)
             candidates = hits if candidates is None else candidates & hits
             if not candidates:
                 return []

@@ -107,14 +107,22 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
 
 
 def _contested(ctx: ClaimContext, edge: Edge) -> bool:
-    """An edge marked contested, or resting on a single source no stronger than secondary."""
+    """An edge marked contested, or resting on a single source no stronger than secondary.
+
+    The rank test depends only on the source, so it is kept per graph (by source IRI).
+    """
     if edge.attrs.get("contested"):
         return True
     sources = _values_of(edge.attrs.get("sources"))
     if len(sources) != 1:
         return False
-    weakest = int(ctx.kg.node(CK.Secondary).get("rank", 0))
-    return ctx.kg.source(sources[0]).confidence_rank <= weakest
+    memo = ctx.book.contested
+    key = (sources[0],)
+    found = memo.get(key)
+    if found is None:
+        weakest = int(ctx.kg.node(CK.Secondary).get("rank", 0))
+        found = memo[key] = ctx.kg.source(sources[0]).confidence_rank <= weakest
+    return found
 
 
 def _values_of(value: object) -> tuple[str, ...]:

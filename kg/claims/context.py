@@ -107,6 +107,8 @@ class ClaimContext:
             self.on_claim.setdefault(lv.iri, []).append(lv)  # type: ignore[arg-type]
         self.payment_system = book.payment_system.get(claim.claim_type.value)
         self._memo: dict[tuple[Any, ...], Any] = {}
+        #: Pair probes made by :meth:`linked_pairs` (partner sets read plus edge lookups).
+        self.pair_lookups = 0
         assert book.index is not None
         self._index = book.index
         self._base = {
@@ -157,27 +159,38 @@ class ClaimContext:
 
     def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
         """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
-        the edges' attributes: computed once per claim, one dict lookup per pair."""
+        the edges' attributes: computed once per claim. Each line intersects its code's partner
+        set (:class:`kg.claims.rule_index.PairIndex`) with the claim's codes; only pairs that
+        exist are probed (``pair_lookups`` counts the probes)."""
 
         bulk = self.kg.bulk
+        assert self.book.pairs is not None
+        partners_of, bulk_partners_of = self.book.pairs.partners, self.book.pairs.bulk_partners
 
         def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
             pairs = []
             for lv in self.known:
                 assert lv.iri is not None
-                targets = self._index.out_by_target(lv.iri)
-                for other in self.known:
-                    if other.iri == lv.iri:
-                        continue
-                    found = targets.get(other.iri)  # type: ignore[arg-type]
-                    if bulk is not None:
-                        # Imported PTP rows (active on the date of service) from the columnar table.
-                        imported = [e.attrs for kind in bulk.kind_set
-                                    for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]  # type: ignore[arg-type]
-                        if imported:
-                            found = [*(found or ()), *imported]
-                    if found:
-                        pairs.append((lv, other, found))
+                self.pair_lookups += 1
+                partners = partners_of(lv.iri)
+                if not partners.isdisjoint(self.on_claim):
+                    targets = self._index.out_by_target(lv.iri)
+                    in_bulk = bulk_partners_of(lv.iri) if bulk is not None else frozenset()
+                    for other in self.known:
+                        if other.iri == lv.iri or other.iri not in partners:
+                            continue
+                        self.pair_lookups += 1
+                        found = targets.get(other.iri)  # type: ignore[arg-type]
+                        if other.iri in in_bulk:
+                            assert bulk is not None
+                            # Imported PTP rows (active on the date of service) from the columnar table.
+                            self.pair_lookups += len(bulk.kind_set)
+                            imported = [e.attrs for kind in bulk.kind_set
+                                        for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]  # type: ignore[arg-type]
+                            if imported:
+                                found = [*(found or ()), *imported]
+                        if found:
+                            pairs.append((lv, other, found))
             return pairs
 
         return self.cached(("pairs",), compute)

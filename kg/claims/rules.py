@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 from kg.claims.index import AdjacencyIndex
+from kg.claims.rule_index import PairIndex
 from kg.drugs import clear_memo as clear_drug_memo
 from kg.graph import KnowledgeGraph
 from kg.model import Modifier, ModifierRule, Severity, Source, is_active
@@ -152,6 +153,8 @@ class RuleBook:
     mue_kind: str = ""
     status_kind: str = ""
     index: AdjacencyIndex | None = None
+    pairs: PairIndex | None = None
+    contested: dict[tuple[str], bool] = field(default_factory=dict)
     _status_info: dict[str, StatusInfo] = field(default_factory=dict)
     _modifier_rules: dict[tuple[str, date], list[ModifierRule]] = field(default_factory=dict)
     modifiers: dict[str, Modifier] = field(default_factory=dict)
@@ -183,6 +186,7 @@ class RuleBook:
         book.mue_kind = str(kg.node(CK.MueLimit).get("edgeKind", ""))
         book.status_kind = str(kg.node(CK.PaymentStatus).get("edgeKind", ""))
         book.index = AdjacencyIndex(kg.graph)
+        book.pairs = PairIndex(kg.graph, kg.bulk)
         book.modifiers = {m.code.upper(): m for m in kg.modifiers()}
         for iri in kg.nodes_of_type(CK.PlaceOfService):
             attrs = kg.node(iri)
@@ -318,6 +322,8 @@ class RuleBook:
         """Forget every memoised lookup (the adjacency index, modifier rules, rule selections),
         so the next claim pays the full lookup cost; benchmarks use it to measure a cold check."""
         self.index = AdjacencyIndex(self.kg.graph)
+        self.pairs = PairIndex(self.kg.graph, self.kg.bulk)
+        self.contested.clear()
         self.kg.clear_memos()
         clear_drug_memo(self.kg)
         self._modifier_rules.clear()

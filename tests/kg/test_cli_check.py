@@ -44,3 +44,38 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, capsys):
     assert status == 2 and "not valid JSON" in err
     status = main(["check", str(tmp_path / "missing.json")])
     assert status == 2 and "cannot read" in capsys.readouterr().err
+
+
+def run_lines(tmp_path, capsys, lines: list, name: str = "claims.jsonl", extra: tuple = ()) -> tuple[int, str, str]:
+    path = tmp_path / name
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    status = main(["check", str(path), *extra])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_json_lines_give_one_claim_check_per_line_in_order_as_the_list_form(tmp_path, capsys):
+    claims = [VALID, INVALID, VALID]
+    status, out, _ = run_lines(tmp_path, capsys, claims)
+    assert status == 1
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["valid"] for r in rows] == [True, False, True]
+    # The same answers as the list form, which goes through the GraphQL schema.
+    _, listed, _ = run(tmp_path, capsys, claims)
+    assert rows == json.loads(listed)
+
+
+def test_json_lines_are_found_by_flag_or_by_content(tmp_path, capsys):
+    status, out, _ = run_lines(tmp_path, capsys, [VALID], name="one.json", extra=("--jsonl",))
+    assert status == 0 and len(out.splitlines()) == 1 and json.loads(out)["valid"] is True
+    status, out, _ = run_lines(tmp_path, capsys, [VALID, "", VALID], name="two.txt")
+    assert status == 0 and [json.loads(line)["valid"] for line in out.splitlines()] == [True, True]
+
+
+def test_a_bad_json_line_is_named_and_nothing_is_written(tmp_path, capsys):
+    status, out, err = run_lines(tmp_path, capsys, [VALID, {**VALID, "claimType": "DENTAL"}])
+    assert status == 2 and out == "" and "line 2" in err and "claimType" in err
+    status, out, err = run_lines(tmp_path, capsys, [VALID, "{not json"])
+    assert status == 2 and out == "" and "line 2" in err
+    status, out, err = run_lines(tmp_path, capsys, [{**VALID, "lines": [{"code": "9" * 17}]}])
+    assert status == 2 and out == "" and "line 1" in err

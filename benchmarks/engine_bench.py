@@ -1,0 +1,224 @@
+"""The engine's own figures, in one run: claim checks, the batch path and full-scale traversals.
+
+- in-process 10-line claim p50 (warm) beside the same lookups as batched SPARQL on pyoxigraph
+  and rdflib (see ``claims_inprocess.py``), with the pair probes the claim makes;
+- batch claims/s through ``codingkg check`` on JSON Lines (one process: one core), start-up
+  excluded by timing a one-claim file too;
+- ``related`` and ``search`` (and the claim) on the embedded graph and on generated CMS quarters
+  at several fractions of the full size: the cost growth at 10 %, 50 % and 100 % (quick mode:
+  1 % and 5 % only, well under a minute).
+
+Generated quarters and their releases are kept under ``--work`` (default
+``benchmarks/out/engine``) so later runs start from the compiled snapshots.
+
+    python benchmarks/engine_bench.py [--quick] [--work DIR]
+
+Prints a table, then one JSON object on the last line. ``benchmarks/run.py`` calls
+:func:`measure`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from claims_inprocess import CLAIM, claim_queries  # noqa: E402
+
+from kg.claims import check_claim, rule_book  # noqa: E402
+from kg.claims.context import ClaimContext  # noqa: E402
+from kg.graph import KnowledgeGraph  # noqa: E402
+
+__all__ = ["measure"]
+
+DEFAULT_WORK = ROOT / "benchmarks" / "out" / "engine"
+FULL_SCALES = (0.1, 0.5, 1.0)
+QUICK_SCALES = (0.01, 0.05)
+
+
+def _p50_ms(call: Callable[[], object], runs: int, warmup: int = 10) -> float:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _claim_dict() -> dict[str, Any]:
+    assert CLAIM.date_of_service is not None
+    return {"payer": CLAIM.payer, "claimType": CLAIM.claim_type.value, "placeOfService": CLAIM.place_of_service,
+            "dateOfService": CLAIM.date_of_service.isoformat(),
+            "lines": [{"code": ln.code, "units": ln.units, "modifiers": list(ln.modifiers)} for ln in CLAIM.lines]}
+
+
+def _pair_probes(kg: KnowledgeGraph) -> dict[str, int]:
+    """Pair probes for the benchmark claim now, and as probing every ordered pair of lines did."""
+    assert CLAIM.date_of_service is not None
+    ctx = ClaimContext(kg, rule_book(kg), CLAIM, CLAIM.date_of_service)
+    ctx.linked_pairs()
+    codes = len(ctx.on_claim)
+    kinds = len(kg.bulk.kind_set) if kg.bulk is not None else 0
+    every_pair = sum(1 for a in ctx.known for b in ctx.known if a.iri != b.iri) * (1 + kinds)
+    return {"pair_lookups": ctx.pair_lookups, "pair_lookups_every_pair": every_pair, "codes": codes}
+
+
+def claim_vs_sparql(quick: bool) -> dict[str, Any]:
+    """In-process claim p50 and the same lookups as batched SPARQL on pyoxigraph and rdflib."""
+    import pyoxigraph as ox
+    import rdflib
+    from rdflib.plugins.sparql import prepareQuery
+
+    from ontology import default_files
+
+    kg = KnowledgeGraph.default()
+    store = ox.Store()
+    graph = rdflib.Graph()
+    for path in default_files():
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
+        graph.parse(str(path), format="turtle")
+    queries = claim_queries(CLAIM)
+    prepared = [prepareQuery(q) for q in queries]
+    engine = _p50_ms(lambda: check_claim(kg, CLAIM), 300 if quick else 3000, 100)
+    oxigraph = _p50_ms(lambda: [list(store.query(q)) for q in queries], 20 if quick else 300, 3)
+    rdf = _p50_ms(lambda: [list(graph.query(q)) for q in prepared], 1 if quick else 5, 1)
+    return {"claim_p50_ms": engine, "pyoxigraph_p50_ms": oxigraph, "rdflib_p50_ms": rdf,
+            "ratio_pyoxigraph": oxigraph / engine, "ratio_rdflib": rdf / engine, **_pair_probes(kg)}
+
+
+def _check_seconds(path: Path, extra: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kg", "check", str(path), "--jsonl", *extra],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"codingkg check failed: {done.stderr.strip()}")
+    return elapsed
+
+
+def batch(quick: bool, data: list[str] | None = None) -> dict[str, Any]:
+    """Ten-line claims per second through ``codingkg check`` on JSON Lines (one process)."""
+    count = 2000 if quick else 20000
+    line = json.dumps(_claim_dict())
+    extra = [arg for d in data or () for arg in ("--data", d)]
+    with tempfile.TemporaryDirectory() as tmp:
+        one, many = Path(tmp) / "one.jsonl", Path(tmp) / "many.jsonl"
+        one.write_text(line + "\n", encoding="utf-8")
+        many.write_text((line + "\n") * count, encoding="utf-8")
+        _check_seconds(one, extra)  # warms the snapshot cache
+        start_s = min(_check_seconds(one, extra) for _ in range(2))
+        total_s = min(_check_seconds(many, extra) for _ in range(1 if quick else 2))
+    per_claim = max(total_s - start_s, 1e-9) / (count - 1)
+    return {"batch_claims": count, "batch_claims_per_s": 1 / per_claim, "batch_start_s": start_s,
+            "batch_total_s": total_s}
+
+
+def _release(scale: float, work: Path) -> Path:
+    """A generated CMS quarter at ``scale``, imported once and kept under ``work``."""
+    release = work / f"release-{scale:g}"
+    if (release / "manifest.json").exists() or any(release.glob("*.ttl")):
+        return release
+    raw = work / f"cms-{scale:g}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_cms.py"), "--scale", str(scale),
+                    "--out", str(raw)], check=True, capture_output=True, env=env)
+    files = [str(p) for p in sorted(raw.iterdir())] + [str(ROOT / "ontology" / "cms" / "PPRRVU2025_Oct.csv")]
+    subprocess.run([sys.executable, "-m", "kg", "import", *files, "--out", str(release)], cwd=ROOT,
+                   check=True, capture_output=True, env=env)
+    return release
+
+
+def _traversals(kg: KnowledgeGraph, runs: int) -> dict[str, float]:
+    assert CLAIM.date_of_service is not None
+    day = CLAIM.date_of_service
+    return {
+        "claim_ms": _p50_ms(lambda: check_claim(kg, CLAIM), runs * 5),
+        "related_ms": _p50_ms(lambda: kg.related("96368", depth=2, as_of=day, limit=200), runs),
+        "search_ms": _p50_ms(lambda: kg.search("infusion"), runs),
+    }
+
+
+def scaled(quick: bool, work: Path) -> dict[str, Any]:
+    """Claim, ``related`` and ``search`` on the embedded graph and at each data scale."""
+    runs = 20 if quick else 100
+    embedded = _traversals(KnowledgeGraph.default(), runs)
+    rows: dict[str, Any] = {}
+    for scale in QUICK_SCALES if quick else FULL_SCALES:
+        release = _release(scale, work)
+        KnowledgeGraph.default([release], use_cache=True)  # writes the snapshot on the first run
+        start = time.perf_counter()
+        kg = KnowledgeGraph.default([release], use_cache=True)
+        load_s = time.perf_counter() - start
+        found = _traversals(kg, runs)
+        found["load_s"] = load_s
+        found["bulk_rows"] = len(kg.bulk) if kg.bulk is not None else 0
+        found["related_x_embedded"] = found["related_ms"] / embedded["related_ms"]
+        found["search_x_embedded"] = found["search_ms"] / embedded["search_ms"]
+        rows[f"{scale:g}"] = found
+        del kg
+    return {"embedded": embedded, "scales": rows}
+
+
+def measure(quick: bool, work: Path = DEFAULT_WORK) -> dict[str, Any]:
+    """Every engine figure in one dict (see the module docstring).
+
+    Args:
+        quick: small scales and fewer runs (under a minute on an idle machine).
+        work: where generated quarters and releases are kept between runs.
+
+    Returns:
+        ``claim`` (p50 and SPARQL ratios), ``batch`` (claims/s), ``scaled`` (embedded and per scale).
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    return {"quick": quick, "load_avg": os.getloadavg()[0], "claim": claim_vs_sparql(quick),
+            "batch": batch(quick), "scaled": scaled(quick, work)}
+
+
+def _table(result: dict[str, Any]) -> str:
+    claim, batch_, scaled_ = result["claim"], result["batch"], result["scaled"]
+    out = [f"load average (1 min) at start: {result['load_avg']:.2f}",
+           f"claim p50 {claim['claim_p50_ms']:.3f} ms | pyoxigraph {claim['pyoxigraph_p50_ms']:.2f} ms "
+           f"({claim['ratio_pyoxigraph']:.1f}x) | rdflib {claim['rdflib_p50_ms']:.1f} ms ({claim['ratio_rdflib']:.0f}x)",
+           f"pair probes per claim: {claim['pair_lookups']} (every ordered pair: {claim['pair_lookups_every_pair']})",
+           f"batch: {batch_['batch_claims_per_s']:.0f} ten-line claims/s through codingkg check --jsonl "
+           f"({batch_['batch_claims']} claims, start {batch_['batch_start_s']:.2f} s)",
+           "",
+           f"{'graph':<10} {'bulk rows':>10} {'load s':>7} {'claim ms':>9} {'related ms':>11} {'x emb':>6} "
+           f"{'search ms':>10} {'x emb':>6}"]
+    emb = scaled_["embedded"]
+    out.append(f"{'embedded':<10} {0:>10} {'':>7} {emb['claim_ms']:9.3f} {emb['related_ms']:11.3f} {1:6.1f} "
+               f"{emb['search_ms']:10.3f} {1:6.1f}")
+    for scale, row in scaled_["scales"].items():
+        out.append(f"{'x' + scale:<10} {row['bulk_rows']:>10,} {row['load_s']:7.2f} {row['claim_ms']:9.3f} "
+                   f"{row['related_ms']:11.3f} {row['related_x_embedded']:6.1f} {row['search_ms']:10.3f} "
+                   f"{row['search_x_embedded']:6.1f}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small scales only, fewer runs")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where generated data is kept")
+    args = parser.parse_args(argv)
+    result = measure(args.quick, args.work)
+    print(_table(result))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
