@@ -15,10 +15,13 @@ directory removed when the process exits.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import hashlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,6 +123,21 @@ def _import(inputs: list[Path], out: Path) -> None:
         raise BaselineError(f"the embedded CMS baseline does not import: {err}") from err
 
 
+@contextlib.contextmanager
+def _import_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory/.lock`` while the baseline is imported there.
+
+    Several processes starting on an empty cache (test workers, forked servers) would otherwise
+    each import and replace the release while the others verify and load it.
+    """
+    with open(directory / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 _memo: dict[str, Path] = {}
 
 
@@ -144,7 +162,10 @@ def baseline_release() -> Path:
     if not (target / MANIFEST).is_file():
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _import(inputs, target)
+            with _import_lock(target.parent):
+                # Another process may have imported it while this one waited for the lock.
+                if not (target / MANIFEST).is_file():
+                    _import(inputs, target)
         except OSError as err:
             log.warning("cannot write the imported baseline to %s (%s); importing to a temporary directory", target, err)
             scratch = Path(tempfile.mkdtemp(prefix="codingkg-baseline-"))

@@ -78,3 +78,27 @@ def test_other_data_other_version(curated: KnowledgeGraph, tmp_path: Path) -> No
     changed.write_text(changed.read_text(encoding="utf-8") + "\n# one more line\n", encoding="utf-8")
     other = KnowledgeGraph.from_layers([[*files[:-1], changed]])
     assert other.release().version != curated.release().version
+
+
+_IMPORT_THEN_HOLD = """
+import sys, time
+from kg.baseline import verified_baseline
+release = verified_baseline()
+time.sleep(1.0)  # the window in which a second importer would replace the directory
+release.check_unchanged()
+print(release.directory)
+"""
+
+
+def test_processes_starting_on_an_empty_cache_share_one_import(tmp_path: Path) -> None:
+    """Test workers and forked servers start together: none may replace the release another is loading."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CODINGKG_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.Popen([sys.executable, "-c", _IMPORT_THEN_HOLD], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0, 0, 0], [err for _, _, err in results]
+    assert len({out.strip() for _, out, _ in results}) == 1
