@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kg import __version__
 from codingkg.cli import ENVIRONMENT, build_parser, main
+from kg import __version__
 from kg.verify import seal_release
 
 REPO = Path(__file__).resolve().parents[2]
