@@ -44,7 +44,6 @@ from kg.snapshot import cached_load
 
 __all__ = ["KnowledgeGraph", "UnknownCodeError"]
 
-_RELATION_KINDS = frozenset(k.value for k in RelationKind)
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Relationship objects kept for reuse (they are immutable, like the graph they come from).
 _RELATIONSHIP_MEMO_SIZE = 100_000

@@ -25,6 +25,7 @@ import strawberry
 from strawberry import UNSET, Info
 
 from kg import model as domain
+from kg.enums import ClaimType
 from server.context import graph_of
 from server.limits import MAX_RELATED, MAX_RELATED_DEPTH, check_range, spend_traversal
 
@@ -56,14 +57,8 @@ RelationKind = strawberry.enum(
 )
 
 
-@strawberry.enum(description="The kind of claim a fact or check applies to.")
-class ClaimType(Enum):
-    """Claim types, by their ``ck:enumName`` in the graph (the API names, not coding knowledge)."""
-
-    PROFESSIONAL = "PROFESSIONAL"
-    FACILITY_OUTPATIENT = "FACILITY_OUTPATIENT"
-    FACILITY_INPATIENT = "FACILITY_INPATIENT"
-    DME_SUPPLIER = "DME_SUPPLIER"
+# The engine's enum, generated from the ontology (kg.enums), is the GraphQL enum: one list, not two.
+strawberry.enum(ClaimType, name="ClaimType", description="The kind of claim a fact or check applies to.")
 
 
 def date_of(value: date | None) -> date | None:
