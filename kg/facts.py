@@ -93,7 +93,7 @@ def payment_status(kg: KnowledgeGraph, iri: str, edge: Edge) -> PaymentStatus:
     a = edge.attrs
     value = kg.node(a.get("status", ""))
     packaged_with = tuple(str(kg.node(t).get("notation")) for t in kg.targets(a.get("status", ""), "packagedWithStatus"))
-    indicators = {k: str(a[k]) for k in ("globalDays", "multipleProcedure", "bilateralSurgery", "pctc") if k in a}
+    indicators: dict[str, str] = {k: str(a[k]) for k in ("globalDays", "multipleProcedure", "bilateralSurgery", "pctc") if k in a}
     return PaymentStatus(
         code=code_object(kg, iri).code,
         payment_system=str(kg.node(edge.target).get("notation", local_name(edge.target))),
@@ -117,7 +117,7 @@ def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> 
     notation = code_object(kg, iri).code
     rules: list[ModifierRule] = []
 
-    def add(modifier_iri: str, applicability_iri: str, reason: str, sources: Iterable[str], rule: str) -> None:
+    def add(modifier_iri: str, applicability_iri: str, reason: str, sources: Iterable[str], rule: str | None) -> None:
         rules.append(ModifierRule(
             modifier=str(kg.node(modifier_iri).get("notation", local_name(modifier_iri))),
             code=notation,

@@ -127,7 +127,7 @@ def serve(
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)} (got {log_format!r})")
     json_logs = log_format == "json"
-    options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log and not json_logs,
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": access_log and not json_logs,
                "log_config": log_config(log_format)}
 
     # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn

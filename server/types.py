@@ -25,7 +25,7 @@ import strawberry
 from strawberry import UNSET, Info
 
 from kg import model as domain
-from kg.enums import ClaimType
+from kg.enums import ClaimType, RelationKind
 from server.context import graph_of
 from server.limits import MAX_RELATED, MAX_RELATED_DEPTH, check_range, spend_traversal
 
@@ -52,8 +52,9 @@ __all__ = [
     "sources_of",
 ]
 
-RelationKind = strawberry.enum(
-    domain.RelationKind, description="Kinds of code-to-code relationship; `ADD_ON_OF` points from the add-on to its primary."
+# The engine's enum (generated from the ontology) is the GraphQL enum.
+strawberry.enum(
+    RelationKind, description="Kinds of code-to-code relationship; `ADD_ON_OF` points from the add-on to its primary."
 )
 
 

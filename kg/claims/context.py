@@ -261,9 +261,9 @@ class ClaimContext:
 
     def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
         """Template values for a line: the claim's plus line, code and units, plus ``more``."""
-        values = dict(self._base)
+        values: dict[str, Any] = dict(self._base)
         if lv is not None:
-            values.update(line=lv.number, code=lv.notation, units=lv.line.units)
+            values.update({"line": lv.number, "code": lv.notation, "units": lv.line.units})
         values.update(more)
         return values
 

@@ -206,7 +206,7 @@ def claim_from_dict(data: Any) -> Claim:
     if not isinstance(raw_lines, list):
         raise ClaimInputError("lines: expected a list of claim lines")
     lines = tuple(_line_from_dict(line, i) for i, line in enumerate(raw_lines))
-    pos = data.get("placeOfService")
+    pos: Any = data.get("placeOfService")
     if isinstance(pos, int) and not isinstance(pos, bool):
         pos = f"{pos:02d}"  # a JSON number such as 11 or 2: places of service are two-digit codes
     payer = data.get("payer")

@@ -217,11 +217,11 @@ class RuleBook:
             return None
         name = self.kg.node(iri).get("enumName")
         try:
-            return Severity(name)
+            return Severity(str(name))
         except ValueError:
             raise ClaimRulesError(f"{iri}: not a severity level with an enumName of ERROR, WARNING or INFO") from None
 
-    def _members(self, sets: list[str]) -> frozenset[str] | None:
+    def _members(self, sets: Iterable[str]) -> frozenset[str] | None:
         if not sets:
             return None
         return frozenset(m for s in sets for m in self.kg.targets(s, "member"))

@@ -51,7 +51,7 @@ def _enum(kind: type[_E], value: object, name: str) -> _E:
     if isinstance(value, kind):
         return value
     try:
-        return kind(value)
+        return kind(str(value))
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
         shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
