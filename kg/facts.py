@@ -26,7 +26,7 @@ def source(kg: KnowledgeGraph, iri: str) -> Source:
     if cached is not None:
         return cached
     attrs = kg.node(iri)
-    confidence = next(iter(kg.targets(iri, "confidence")), None)
+    confidence = kg.target(iri, "confidence")
     conf_attrs = kg.node(confidence) if confidence else {}
     src = Source(
         iri=iri,
@@ -133,8 +133,8 @@ def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> 
     add_on = is_add_on(kg, iri)
     for rule in kg._of_type.get(CK.ModifierRule, ()):
         attrs = kg.node(rule)
-        modifier = next(iter(kg.targets(rule, "modifier")), None)
-        applicability = next(iter(kg.targets(rule, "applicability")), CK.NotApplicable)
+        modifier = kg.target(rule, "modifier")
+        applicability = (kg.target(rule, "applicability") or CK.NotApplicable)
         if modifier is None:
             continue
         if attrs.get("appliesToAddOns") and add_on:
@@ -149,7 +149,7 @@ def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> 
             m = kg.node(meaning)
             if str(status.get(str(m.get("indicatorField")), "")) == str(m.get("indicatorValue")):
                 add(next(iter(kg.targets(meaning, "modifier"))),
-                    next(iter(kg.targets(meaning, "applicability")), CK.NotApplicable),
+                    (kg.target(meaning, "applicability") or CK.NotApplicable),
                     m.get("reason", ""), (*m.get("sources", ()), *status.get("sources", ())), meaning)
     return rules
 
@@ -203,7 +203,7 @@ def payers(kg: KnowledgeGraph) -> list[Payer]:
     found = []
     for iri in kg._of_type.get(CK.Payer, ()):
         a = kg.node(iri)
-        baseline = next(iter(kg.targets(iri, "baseline")), None)
+        baseline = kg.target(iri, "baseline")
         found.append(Payer(id=str(a.get("notation")), name=str(a.get("prefLabel", "")),
                            description=a.get("description"),
                            baseline=str(kg.node(baseline).get("notation")) if baseline else None,

@@ -263,6 +263,21 @@ class KnowledgeGraph:
             self._targets_memo[key] = found
         return found
 
+    def target(self, iri: str, kind: str) -> str | None:
+        """The first target of the plain edges of one kind leaving a node, or ``None``.
+
+        The one reader for a single-valued link (``ck:inScheme``, ``ck:modifier``, ...) when
+        turning RDF nodes into dataclasses.
+
+        >>> kg = KnowledgeGraph.default()
+        >>> kg.target(kg.code_iri("96368"), "inScheme")
+        'https://w3id.org/codingkg/scheme/cpt'
+        >>> kg.target(kg.code_iri("96368"), "noSuchLink") is None
+        True
+        """
+        found = self.targets(iri, kind)
+        return found[0] if found else None
+
     # ------------------------------------------------------------------ objects
     def source(self, iri: str) -> Source:
         """The source node ``iri`` as a :class:`Source`."""

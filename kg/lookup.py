@@ -57,8 +57,8 @@ def code_object(kg: KnowledgeGraph, iri: str) -> Code:
     if cached is not None:
         return cached
     attrs = kg.node(iri)
-    scheme = next(iter(kg.targets(iri, "inScheme")), None)
-    family = next(iter(kg.targets(iri, "broader")), None)
+    scheme = kg.target(iri, "inScheme")
+    family = kg.target(iri, "broader")
     code = Code(
         iri=iri,
         code=str(attrs.get("notation", local_name(iri))),
