@@ -16,6 +16,7 @@ RUN useradd --create-home --uid 10001 codingkg \
 
 WORKDIR /app
 COPY pyproject.toml README.md LICENSE CHANGELOG.md ./
+COPY codingkg ./codingkg
 COPY kg ./kg
 COPY server ./server
 COPY ontology ./ontology

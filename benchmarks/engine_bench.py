@@ -102,7 +102,7 @@ def claim_vs_sparql(quick: bool) -> dict[str, Any]:
 
 def _check_seconds(path: Path, extra: list[str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "kg", "check", str(path), "--jsonl", *extra],
+    done = subprocess.run([sys.executable, "-m", "codingkg", "check", str(path), "--jsonl", *extra],
                           cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
@@ -137,7 +137,7 @@ def _release(scale: float, work: Path) -> Path:
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate_cms.py"), "--scale", str(scale),
                     "--out", str(raw)], check=True, capture_output=True, env=env)
     files = [str(p) for p in sorted(raw.iterdir())] + [str(ROOT / "ontology" / "cms" / "PPRRVU2025_Oct.csv")]
-    subprocess.run([sys.executable, "-m", "kg", "import", *files, "--out", str(release)], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "codingkg", "import", *files, "--out", str(release)], cwd=ROOT,
                    check=True, capture_output=True, env=env)
     return release
 

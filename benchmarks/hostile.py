@@ -70,7 +70,7 @@ class Server:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False)  # noqa: SIM115
-        command = [sys.executable, "-m", "kg.cli", "serve", "--port", str(self.port), "--workers", str(workers)]
+        command = [sys.executable, "-m", "codingkg", "serve", "--port", str(self.port), "--workers", str(workers)]
         for d in data:
             command += ["--data", str(d)]
 

@@ -219,7 +219,7 @@ class _Server:
         env = {**os.environ, "CODINGKG_CACHE_DIR": str(root / "cache"), "CODINGKG_SNAPSHOT_KEY": str(root / "key")}
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--port", str(self.port), "--workers", str(workers),
+            [sys.executable, "-m", "codingkg", "serve", "--port", str(self.port), "--workers", str(workers),
              "--data", str(release)], cwd=REPOSITORY, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def __enter__(self) -> _Server:

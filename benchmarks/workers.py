@@ -49,7 +49,7 @@ def _memory_mb(pid: int) -> tuple[float, float]:
 
 def _run(workers: int, data: list[Path], seconds: int) -> dict[str, float]:
     port = _free_port()
-    command = [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    command = [sys.executable, "-m", "codingkg", "serve", "--port", str(port), "--workers", str(workers)]
     for d in data:
         command += ["--data", str(d)]
     process = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

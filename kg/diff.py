@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.bulk import BulkEdges
+from kg.code_systems import scheme_of
 from kg.load import LoadResult
 from kg.snapshot import cached_load
 from kg.vocab import CK, code_iri, local_name
@@ -194,6 +195,7 @@ def _merge(old: list[int], new: list[int], packer: _Packer, out: dict[str, list[
         a = old[i] >> _VALUE_BITS if i < len(old) else None
         b = new[j] >> _VALUE_BITS if j < len(new) else None
         if b is None or (a is not None and a < b):
+            assert a is not None  # the loop runs while either side has entries left
             out["removed"].append(packer.change(a, old[i] & ((1 << _VALUE_BITS) - 1), None))
             i += 1
         elif a is None or b < a:
@@ -208,10 +210,8 @@ def _merge(old: list[int], new: list[int], packer: _Packer, out: dict[str, list[
 
 
 def _code_iri(code: str) -> str | None:
-    from kg.importers.base import CmsVocabulary
-
     notation = code.strip().upper()
-    scheme = CmsVocabulary.default().scheme_of(notation)
+    scheme = scheme_of(notation)
     return code_iri(scheme, notation) if scheme else None
 
 

@@ -76,7 +76,7 @@ def _ranges(kg: KnowledgeGraph) -> list[_Range]:
         ranges = []
         for iri in kg.nodes_of_type(CK.HcpcsRange):
             attrs = kg.node(iri)
-            category = next(iter(kg.targets(iri, "drugCategory")), None)
+            category = kg.target(iri, "drugCategory")
             start, end = attrs.get("rangeStart"), attrs.get("rangeEnd")
             if category and start and end:
                 ranges.append(_Range(str(start).upper(), str(end).upper(), category,
@@ -130,11 +130,11 @@ def _flags(kg: KnowledgeGraph) -> dict[str, tuple[str, tuple[str, ...], list[str
     if flags is None:
         flags = {}
         for flag in kg.nodes_of_type(CK.DrugCategoryFlag):
-            code, category = next(iter(kg.targets(flag, "code")), None), next(iter(kg.targets(flag, "drugCategory")), None)
+            code, category = kg.target(flag, "code"), kg.target(flag, "drugCategory")
             if code and category:
                 flags[code] = (category, tuple(kg.node(flag).get("sources", ())), [])
         for dispute in kg.nodes_of_type(CK.DrugCategoryDispute):
-            code = next(iter(kg.targets(dispute, "code")), None)
+            code = kg.target(dispute, "code")
             if code in flags:
                 flags[code][2].append(dispute)
         _FLAGS[kg] = flags
@@ -163,7 +163,7 @@ def _category(kg: KnowledgeGraph, iri: str, flagged: bool, placed_by: tuple[str,
     """The category node as a :class:`DrugCategory`; its sources are the flag's or section's
     that placed the code in it, then the category's own."""
     attrs = kg.node(iri)
-    substance = next(iter(kg.targets(iri, "substanceCategory")), None)
+    substance = kg.target(iri, "substanceCategory")
     return DrugCategory(
         iri=iri, label=str(attrs.get("prefLabel", "")),
         substance_category=None if substance is None else kg.node(substance).get("enumName"),

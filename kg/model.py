@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
+
+from kg.enums import RelationKind, Severity
 
 __all__ = [
     "Code",
@@ -29,16 +30,6 @@ __all__ = [
     "Source",
     "is_active",
 ]
-
-
-class RelationKind(StrEnum):
-    """Kinds of code-to-code relationship (the names of the GraphQL ``RelationKind`` enum)."""
-
-    ADD_ON_OF = "ADD_ON_OF"
-    MUTUALLY_EXCLUSIVE_WITH = "MUTUALLY_EXCLUSIVE_WITH"
-    BUNDLED_INTO = "BUNDLED_INTO"
-    PACKAGED_UNDER = "PACKAGED_UNDER"
-    ALTERNATIVE_TO = "ALTERNATIVE_TO"
 
 
 def is_active(attrs: dict[str, Any], as_of: date) -> bool:
@@ -232,14 +223,6 @@ class Release:
     triples: int
     nodes: int
     edges: int
-
-
-class Severity(StrEnum):
-    """How serious a finding is: ERROR (the claim will be denied), WARNING, INFO."""
-
-    ERROR = "ERROR"
-    WARNING = "WARNING"
-    INFO = "INFO"
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,7 @@ class GraphView(GraphQL):
         """The self-hosted GraphiQL page (strawberry's own loads its scripts from a CDN)."""
         return graphiql_page(self.settings)
 
-    async def get_context(self, request: Any, response: Any = None) -> Context:
+    async def get_context(self, request: Any, response: Any = None) -> Context:  # type: ignore[override]
         """The request's :class:`~server.context.Context`: the current graph, kept for the whole request."""
         return Context(kg=self.served.current, request=request, response=response)
 

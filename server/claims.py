@@ -69,7 +69,7 @@ class ClaimInput:
         check_range(len(self.lines), f"{where}.lines (count)", 1, MAX_CLAIM_LINES)
         try:
             return engine.Claim(
-                claim_type=self.claim_type.value,
+                claim_type=self.claim_type,
                 lines=tuple(line.to_model(f"{where}.lines[{n}]") for n, line in enumerate(self.lines)),
                 payer=self.payer,
                 place_of_service=self.place_of_service or None,

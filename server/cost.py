@@ -176,7 +176,7 @@ class _Counter:
     """One cost computation: the schema, the document's fragments and the variables."""
 
     def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
-                 variables: Mapping[str, Any]) -> None:
+                 variables: dict[str, Any]) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables

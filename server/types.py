@@ -24,6 +24,7 @@ import strawberry
 from strawberry import UNSET, Info
 
 from kg import model as domain
+from kg.enums import ClaimType, RelationKind
 from server.context import graph_of
 from server.limits import DEFAULT_FIRST, MAX_FIRST, MAX_RELATED, MAX_RELATED_DEPTH, check_range, spend_traversal
 
@@ -51,19 +52,14 @@ __all__ = [
     "sources_of",
 ]
 
-RelationKind = strawberry.enum(
-    domain.RelationKind, description="Kinds of code-to-code relationship; `ADD_ON_OF` points from the add-on to its primary."
+# The engine's enum (generated from the ontology) is the GraphQL enum.
+strawberry.enum(
+    RelationKind, description="Kinds of code-to-code relationship; `ADD_ON_OF` points from the add-on to its primary."
 )
 
 
-@strawberry.enum(description="The kind of claim a fact or check applies to.")
-class ClaimType(Enum):
-    """Claim types, by their ``ck:enumName`` in the graph (the API names, not coding knowledge)."""
-
-    PROFESSIONAL = "PROFESSIONAL"
-    FACILITY_OUTPATIENT = "FACILITY_OUTPATIENT"
-    FACILITY_INPATIENT = "FACILITY_INPATIENT"
-    DME_SUPPLIER = "DME_SUPPLIER"
+# The engine's enum, generated from the ontology (kg.enums), is the GraphQL enum: one list, not two.
+strawberry.enum(ClaimType, name="ClaimType", description="The kind of claim a fact or check applies to.")
 
 
 def date_of(value: date | None) -> date | None:

@@ -87,5 +87,5 @@ def test_the_wheel_carries_the_cms_files_licence_and_type_markers(tmp_path: Path
     assert shipped == {"ontology/cms/PPRRVU2025_Oct.csv", "ontology/cms/opps-addendum-b-2026-04-reduced.csv",
                        "ontology/cms/SHA256SUMS"}
     assert shipped <= names
-    assert {"kg/py.typed", "server/py.typed", "kg/__main__.py"} <= names
+    assert {"kg/py.typed", "server/py.typed", "codingkg/__main__.py", "codingkg/py.typed"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names)

@@ -210,7 +210,7 @@ def _declared_applicability(ctx: ClaimContext, rule_iri: str | None, applicabili
     """The applicability a modifier rule was declared with (an ``ONLY_ON`` rule reports a code
     outside its set as not applicable; the declaration tells misplaced from not applicable)."""
     if rule_iri is not None:
-        declared = next(iter(ctx.kg.targets(rule_iri, "applicability")), None)
+        declared = ctx.kg.target(rule_iri, "applicability")
         if declared is not None:
             return declared
     return ctx.book.applicability_iri.get(applicability)

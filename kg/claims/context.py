@@ -180,13 +180,13 @@ class ClaimContext:
                         if other.iri == lv.iri or other.iri not in partners:
                             continue
                         self.pair_lookups += 1
-                        found = targets.get(other.iri)  # type: ignore[arg-type]
+                        found = targets.get(other.iri)
                         if other.iri in in_bulk:
                             assert bulk is not None
                             # Imported PTP rows (active on the date of service) from the columnar table.
                             self.pair_lookups += len(bulk.kind_set)
                             imported = [e.attrs for kind in bulk.kind_set
-                                        for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]  # type: ignore[arg-type]
+                                        for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]
                             if imported:
                                 found = [*(found or ()), *imported]
                         if found:
@@ -274,9 +274,9 @@ class ClaimContext:
 
     def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
         """Template values for a line: the claim's plus line, code and units, plus ``more``."""
-        values = dict(self._base)
+        values: dict[str, Any] = dict(self._base)
         if lv is not None:
-            values.update(line=lv.number, code=lv.notation, units=lv.line.units)
+            values.update({"line": lv.number, "code": lv.notation, "units": lv.line.units})
         values.update(more)
         return values
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
+from kg.enums import ClaimType
 from kg.model import Finding, Severity
 
 __all__ = [
@@ -32,14 +32,6 @@ __all__ = [
 
 class ClaimInputError(ValueError):
     """The claim input is malformed; the message names the field (``lines[2].units``)."""
-
-
-class ClaimType(StrEnum):
-    """The kinds of claim (the names of the GraphQL ``ClaimType`` enum)."""
-
-    PROFESSIONAL = "PROFESSIONAL"
-    FACILITY_OUTPATIENT = "FACILITY_OUTPATIENT"
-    FACILITY_INPATIENT = "FACILITY_INPATIENT"
 
 
 def _claim_type(value: Any, where: str = "claimType") -> ClaimType:
@@ -84,7 +76,7 @@ class Claim:
     """A claim to check before submission.
 
     Args:
-        claim_type: ``PROFESSIONAL``, ``FACILITY_OUTPATIENT`` or ``FACILITY_INPATIENT``.
+        claim_type: a :class:`kg.enums.ClaimType` value (``PROFESSIONAL``, ``DME_SUPPLIER``, ...).
         lines: one or more :class:`ClaimLine`.
         payer: payer id (``medicare``, ``medicaid``, ``commercial`` or one a payer file adds).
         place_of_service: two-character place of service code (``11`` office), if known.
@@ -205,7 +197,7 @@ def claim_from_dict(data: Any) -> Claim:
         raise ClaimInputError("claim: expected a JSON object")
     _check_keys(data, _CLAIM_KEYS, "claim")
     if "claimType" not in data:
-        raise ClaimInputError("claimType: missing; expected PROFESSIONAL, FACILITY_OUTPATIENT or FACILITY_INPATIENT")
+        raise ClaimInputError(f"claimType: missing; expected one of {', '.join(t.value for t in ClaimType)}")
     claim_type = _claim_type(data["claimType"])
     when = _date(data.get("dateOfService"))
     if "lines" not in data:
@@ -214,7 +206,7 @@ def claim_from_dict(data: Any) -> Claim:
     if not isinstance(raw_lines, list):
         raise ClaimInputError("lines: expected a list of claim lines")
     lines = tuple(_line_from_dict(line, i) for i, line in enumerate(raw_lines))
-    pos = data.get("placeOfService")
+    pos: Any = data.get("placeOfService")
     if isinstance(pos, int) and not isinstance(pos, bool):
         pos = f"{pos:02d}"  # a JSON number such as 11 or 2: places of service are two-digit codes
     payer = data.get("payer")

@@ -177,7 +177,7 @@ class RuleBook:
         for iri in kg.nodes_of_type(CK.Payer):
             book.payer_iris[str(kg.node(iri).get("notation", "")).lower()] = iri
         for iri in kg.nodes_of_type(CK.ClaimType):
-            system = next(iter(kg.targets(iri, "paymentSystem")), None)
+            system = kg.target(iri, "paymentSystem")
             name = str(kg.node(iri).get("enumName"))
             book.claim_type_iri[name] = iri
             book.payment_system_iri[name] = system
@@ -221,11 +221,11 @@ class RuleBook:
             return None
         name = self.kg.node(iri).get("enumName")
         try:
-            return Severity(name)
+            return Severity(str(name))
         except ValueError:
             raise ClaimRulesError(f"{iri}: not a severity level with an enumName of ERROR, WARNING or INFO") from None
 
-    def _members(self, sets: list[str]) -> frozenset[str] | None:
+    def _members(self, sets: Iterable[str]) -> frozenset[str] | None:
         if not sets:
             return None
         return frozenset(m for s in sets for m in self.kg.targets(s, "member"))
@@ -235,10 +235,10 @@ class RuleBook:
         a = kg.node(iri)
 
         def one(key: str) -> str | None:
-            return next(iter(kg.targets(iri, key)), None)
+            return kg.target(iri, key)
 
         def status_key(status_iri: str) -> tuple[str, str]:
-            system = next(iter(kg.targets(status_iri, "paymentSystem")), None)
+            system = kg.target(status_iri, "paymentSystem")
             return (str(kg.node(system).get("notation")) if system else "", str(kg.node(status_iri).get("notation")))
 
         kind = one("checkKind")
@@ -343,7 +343,7 @@ class RuleBook:
         chain: list[str] = []
         while iri is not None and iri not in chain:  # a cycle in ck:baseline stops here
             chain.append(iri)
-            iri = next(iter(self.kg.targets(iri, "baseline")), None)
+            iri = self.kg.target(iri, "baseline")
         return chain
 
     def select(self, payer: str, claim_type: str, place: str | None, as_of: date) -> Selection:

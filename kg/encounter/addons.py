@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from kg.encounter.context import (
     ADDITIONAL_HOUR,
@@ -377,7 +378,7 @@ def orphans(ctx: CodingContext, drafts: Sequence[Draft]) -> list[Draft]:
 
     An add-on for which the graph lists no primary at all is not judged here.
     """
-    kept, gone = list(drafts), []
+    kept, gone = list(drafts), list[Any]()
     while True:
         codes = {d.code for d in kept}
         lost = [d for d in kept if ctx.valid_primaries(d.code) and not ctx.valid_primaries(d.code) & codes]

@@ -17,9 +17,10 @@ changes while an encounter is coded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import TypeVar
 
 from kg.encounter.model import Encounter, Perspective
 from kg.encounter.rules import AdministrationKind, CodeRule, EncounterRules
@@ -62,9 +63,10 @@ SECONDARY_HYDRATION = "SECONDARY_HYDRATION"
 SEPARATE_SITE = "SEPARATE_SITE"
 DISCONTINUED = "DISCONTINUED"
 PUSH_MODE = "PUSH"
+_T = TypeVar("_T", bound=Hashable)
 
 
-def unique(items: Iterable[str]) -> list[str]:
+def unique(items: Iterable[_T]) -> list[_T]:
     """``items`` without repeats, in first-seen order."""
     return list(dict.fromkeys(items))
 

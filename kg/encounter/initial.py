@@ -40,7 +40,7 @@ def code_accesses(ctx: CodingContext, ledger: Ledger, services: Sequence[Service
 
 def order_accesses(ctx: CodingContext, services: Sequence[Service]) -> list[Access]:
     """The accesses in coding order: the encounter's initial access first, the rest in record order."""
-    accesses = unique(s.access for s in sorted(services, key=lambda s: s.index))  # type: ignore[misc]
+    accesses = unique(s.access for s in sorted(services, key=lambda s: s.index))
 
     def precedence(access: Access) -> tuple[bool, bool, tuple[int, datetime, int]]:
         here = [s for s in services if s.access == access]

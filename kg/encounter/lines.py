@@ -23,11 +23,11 @@ def finish_lines(ctx: CodingContext, ledger: Ledger, cuts: Sequence[MueCut],
                        administrations=tuple(unique(d.ids)), rationale="; ".join(d.rationale),
                        rule=d.rule.iri, sources=d.sources) for d in ledger.drafts]
     for cut in cuts:
-        line = next((n for n, d in enumerate(ledger.drafts, start=1) if d is cut.kept), None)
-        ctx.find("MUE_EXCEEDED", cut.detail, codes=[cut.code], line=line, sources=cut.sources)
+        at = next((n for n, d in enumerate(ledger.drafts, start=1) if d is cut.kept), None)
+        ctx.find("MUE_EXCEEDED", cut.detail, codes=[cut.code], line=at, sources=cut.sources)
     for note in implausible:
-        line = next((n for n, d in enumerate(ledger.drafts, start=1) if d is note.kept), None)
-        ctx.find("UNITS_IMPLAUSIBLE", note.detail, codes=[note.code], line=line)
+        at = next((n for n, d in enumerate(ledger.drafts, start=1) if d is note.kept), None)
+        ctx.find("UNITS_IMPLAUSIBLE", note.detail, codes=[note.code], line=at)
     for number, line in enumerate(lines, start=1):
         for role, rule_id in ((SEPARATE_SITE, "SEPARATE_SITE"), (DISCONTINUED, "DISCONTINUED")):
             modifier = ctx.modifier(role)

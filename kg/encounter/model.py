@@ -24,6 +24,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
+from kg.enums import Perspective, Pump, Route, SubstanceCategory
 from kg.model import Finding, Source
 
 __all__ = [
@@ -43,39 +44,6 @@ class EncounterInputError(ValueError):
     """The encounter is structurally invalid (unknown enum value, blank or repeated id, bad date)."""
 
 
-class Perspective(StrEnum):
-    """Whose claim is coded (GraphQL ``Perspective``)."""
-
-    PHYSICIAN = "PHYSICIAN"
-    FACILITY = "FACILITY"
-
-
-class SubstanceCategory(StrEnum):
-    """What was given (GraphQL ``SubstanceCategory``)."""
-
-    CHEMOTHERAPY = "CHEMOTHERAPY"
-    THERAPEUTIC = "THERAPEUTIC"
-    HYDRATION = "HYDRATION"
-
-
-class Route(StrEnum):
-    """How the record says it was given (GraphQL ``Route``)."""
-
-    IV_INFUSION = "IV_INFUSION"
-    IV_PUSH = "IV_PUSH"
-    SUBCUTANEOUS_INFUSION = "SUBCUTANEOUS_INFUSION"
-    INJECTION = "INJECTION"
-    INTRA_ARTERIAL = "INTRA_ARTERIAL"
-
-
-class Pump(StrEnum):
-    """The pump a prolonged infusion runs on (GraphQL ``Pump``)."""
-
-    PORTABLE = "PORTABLE"
-    IMPLANTABLE = "IMPLANTABLE"
-    PRACTICE_SUPPLIED = "PRACTICE_SUPPLIED"
-
-
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -83,7 +51,7 @@ def _enum(kind: type[_E], value: object, name: str) -> _E:
     if isinstance(value, kind):
         return value
     try:
-        return kind(value)
+        return kind(str(value))
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
         shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")

@@ -95,7 +95,7 @@ def encounter_from_dict(data: Any) -> Encounter:
         try:
             day = date.fromisoformat(day)
         except ValueError:
-            raise EncounterInputError(f"date: {day[:40]!r} is not a date (yyyy-mm-dd)") from None
+            raise EncounterInputError(f"date: {str(day)[:40]!r} is not a date (yyyy-mm-dd)") from None
     administrations = data.get("administrations", [])
     if not isinstance(administrations, list):
         raise EncounterInputError("administrations: must be a list")

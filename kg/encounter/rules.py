@@ -152,7 +152,7 @@ class EncounterRules:
         return sorted(i for i in self.kg.nodes_of_type(class_iri) if is_active(self.kg.node(i), self.as_of))
 
     def _one(self, iri: str, key: str) -> str | None:
-        return next(iter(self.kg.targets(iri, key)), None)
+        return self.kg.target(iri, key)
 
     def _enum_name(self, iri: str | None) -> str | None:
         return None if iri is None else self.kg.node(iri).get("enumName")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from kg.code_systems import notation_patterns
 from kg.vocab import CK, RDF, SKOS, local_name
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "FileSummary",
     "Header",
     "Importer",
+    "Ref",
     "data_rows",
     "head_rows",
     "header_row",
@@ -35,6 +37,8 @@ __all__ = [
     "quarter_of",
     "quarter_start",
     "read_rows",
+    "ref",
+    "release_month",
     "squash",
     "yyyymmdd_date",
 ]
@@ -86,7 +90,13 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 # Bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) decode as their Latin-1
 # characters instead of failing: a file mostly in Windows-1252 stays readable, byte for byte.
-codecs.register_error("codingkg-latin-1", lambda err: (err.object[err.start:err.end].decode("latin-1"), err.end))
+def _latin_1(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return err.object[err.start:err.end].decode("latin-1"), err.end
+
+
+codecs.register_error("codingkg-latin-1", _latin_1)
 _FALLBACK_ENCODING = "cp1252"
 #: The DOS end-of-file byte some CMS files still end with (on its own line or after the last row).
 _DOS_EOF = "\x1a"
@@ -359,6 +369,42 @@ def quarter_start(quarter: str) -> date:
     return date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
 
 
+# ---------------------------------------------------------------------------- dates and references
+_MONTHS = {m: i for i, m in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"), start=1)}
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b\D{0,12}(\d{4})", re.IGNORECASE)
+_YEAR_MONTH = re.compile(r"(20\d\d)[-_ ]?(0[1-9]|1[0-2])(?!\d)")
+
+
+def release_month(text: str) -> date | None:
+    """The first day of a release month written as ``2026-04`` or ``April 2026``, or ``None``.
+
+    >>> release_month("opps-addendum-b-2026-04-reduced.csv"), release_month("Addendum B, January 2025")
+    (datetime.date(2026, 4, 1), datetime.date(2025, 1, 1))
+    """
+    m = _MONTH_YEAR.search(text)
+    if m:
+        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1)
+    m = _YEAR_MONTH.search(text)
+    return date(int(m.group(1)), int(m.group(2)), 1) if m else None
+
+
+class Ref(str):
+    """A Turtle reference (prefixed name or ``<iri>``) rather than a string literal."""
+
+    __slots__ = ()
+
+
+def ref(value: str) -> Ref:
+    """Mark a prefixed name or full IRI as a reference for :meth:`kg.importers.release.FileOutput.node`.
+
+    >>> ref("https://w3id.org/codingkg/claim-type/dme")
+    '<https://w3id.org/codingkg/claim-type/dme>'
+    """
+    return Ref(f"<{value}>" if "://" in value else value)
+
+
 # ---------------------------------------------------------------------------- vocabulary
 @dataclass(slots=True)
 class CmsVocabulary:
@@ -395,15 +441,14 @@ class CmsVocabulary:
             values = props.get(subject, {}).get(predicate)
             return values[0] if values else None
 
-        vocab = cls()
+        vocab = cls(schemes=dict(notation_patterns()))
         systems = {s: str(one(s, SKOS.notation)).lower() for s, p in props.items() if CK.PaymentSystem in p.get(RDF.type, ())}
         vocab.payment_systems = {name: iri for iri, name in systems.items()}
         curated = set()
-        for subject, p in props.items():
-            types = p.get(RDF.type, ())
+        for subject, attrs in props.items():
+            types = attrs.get(RDF.type, ())
             if CK.CodeSystem in types and one(subject, CK.notationPattern):
                 name = local_name(subject)
-                vocab.schemes[name] = re.compile(str(one(subject, CK.notationPattern)))
                 vocab.scheme_public[name] = bool(one(subject, CK.publicDescriptors))
                 if one(subject, CK.licensedDescriptorPattern):
                     vocab.scheme_licensed[name] = re.compile(str(one(subject, CK.licensedDescriptorPattern)))
@@ -488,9 +533,9 @@ class FileOutputLike(Protocol):
 
     def code(self, notation: str, line: int, descriptor: str = "") -> str: ...
 
-    def node(self, local: str, cls: str, props: Sequence[tuple[str, str]]) -> None: ...
+    def node(self, local: str, cls: str, props: Sequence[tuple[str, Any]]) -> None: ...
 
     def bulk(self, line: int, cls: str, from_ref: str, to_ref: str, claim: str, indicator: int,
              rationale: str, effective: date, end: date | None) -> None: ...
 
-    def code_fact(self, notation: str, props: Sequence[tuple[str, str]]) -> None: ...
+    def code_fact(self, notation: str, props: Iterable[tuple[str, Any]]) -> None: ...

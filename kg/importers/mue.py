@@ -26,9 +26,9 @@ from kg.importers.base import (
     quarter_of,
     quarter_start,
     read_rows,
+    ref,
     squash,
 )
-from kg.importers.release import ref
 from kg.vocab import local_name
 
 __all__ = ["MueImporter", "mue_effective"]

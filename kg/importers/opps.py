@@ -28,31 +28,14 @@ from kg.importers.base import (
     quarter_of,
     quarter_start,
     read_rows,
+    ref,
+    release_month,
     squash,
 )
-from kg.importers.release import ref
 
-__all__ = ["AddendumBImporter", "release_month"]
+__all__ = ["AddendumBImporter"]
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"), start=1)}
-_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b\D{0,12}(\d{4})", re.IGNORECASE)
 _CODE_SHAPED = re.compile(r"^[A-Za-z0-9]{1,7}$")
-_YEAR_MONTH = re.compile(r"(20\d\d)[-_ ]?(0[1-9]|1[0-2])(?!\d)")
-
-
-def release_month(text: str) -> date | None:
-    """The first day of a release month written as ``2026-04`` or ``April 2026``, or ``None``.
-
-    >>> release_month("opps-addendum-b-2026-04-reduced.csv"), release_month("Addendum B, January 2025")
-    (datetime.date(2026, 4, 1), datetime.date(2025, 1, 1))
-    """
-    m = _MONTH_YEAR.search(text)
-    if m:
-        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1)
-    m = _YEAR_MONTH.search(text)
-    return date(int(m.group(1)), int(m.group(2)), 1) if m else None
 
 
 def _is_header(cells: Sequence[str]) -> bool:

@@ -30,10 +30,10 @@ from kg.importers.base import (
     quarter_of,
     quarter_start,
     read_rows,
+    ref,
+    release_month,
     squash,
 )
-from kg.importers.opps import release_month
-from kg.importers.release import ref
 
 __all__ = ["PprrvuImporter"]
 

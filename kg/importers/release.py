@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from kg.bulk import BulkRow, bulk_line, bulk_prefixes
-from kg.importers.base import CmsFileError, CmsVocabulary, head_rows
+from kg.importers import REGISTRY
+from kg.importers.base import CmsFileError, CmsVocabulary, Ref, head_rows, ref
 from kg.verify import MANIFEST, file_sha256, written_entry
 from kg.vocab import BASE, CK, DCTERMS, SKOS, XSD
 
@@ -178,7 +179,7 @@ class FileOutput:
         scheme = self.vocab.scheme_of(clean)
         if scheme is None:
             raise CmsFileError(self.path, line, f"{notation!r} is not a CPT or HCPCS code")
-        ref = self._refs[notation] = _Ref(f"{scheme}:{clean}")
+        ref = self._refs[notation] = Ref(f"{scheme}:{clean}")
         entry = self._release.codes.get(clean)
         if entry is None:
             entry = self._release.codes[clean] = _CodeEntry(scheme, None, [])
@@ -199,7 +200,7 @@ class FileOutput:
         for predicate, value in props:
             if value is None:
                 continue
-            parts.append(f"{predicate} {value if isinstance(value, _Ref) else literal(value)}")
+            parts.append(f"{predicate} {value if isinstance(value, Ref) else literal(value)}")
         parts.append(f"dcterms:source src:{self.stem}")
         self._ttl.write(" ;\n    ".join(parts) + " .\n")
         self._count(f"{self.stem}.ttl")
@@ -236,29 +237,12 @@ class FileOutput:
             self._bulk.close()
 
 
-class _Ref(str):
-    """A Turtle reference (prefixed name or ``<iri>``) rather than a string literal."""
-
-    __slots__ = ()
-
-
-def ref(value: str) -> _Ref:
-    """Mark a prefixed name or full IRI as a reference for :meth:`FileOutput.node`.
-
-    >>> ref("https://w3id.org/codingkg/claim-type/dme")
-    '<https://w3id.org/codingkg/claim-type/dme>'
-    """
-    return _Ref(f"<{value}>" if "://" in value else value)
-
-
 def detect(path: Path) -> Any:
     """The importer whose ``sniff`` accepts the file's first rows.
 
     Raises:
         CmsFileError: no importer (or more than one) recognises the header.
     """
-    from kg.importers import REGISTRY
-
     rows = head_rows(path)
     found = [imp for imp in REGISTRY.values() if imp.sniff(rows)]
     if not found:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.diff import release_diff
 from kg.importers.cms_layouts import MueRecord, PtpRecord
 from kg.importers.release import import_files

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.validate import default_data_files, validate_files
 from kg.verify import seal_release
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.graph import KnowledgeGraph
 from kg.importers.release import import_files, prune_work_dirs
 from kg.verify import MANIFEST, ReleaseError, file_sha256, verify_release

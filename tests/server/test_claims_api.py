@@ -97,3 +97,10 @@ async def test_bad_claims_get_clear_errors_and_the_server_keeps_serving(client: 
     assert {(f["rule"], f["line"]) for f in result["findings"]} >= {("UNKNOWN_CODE", 1), ("INVALID_UNITS", 2)}
     data = await data_of(client, '{ code(code: "96368") { code } }')
     assert data["code"]["code"] == "96368"
+
+
+async def test_a_dme_supplier_claim_is_checked(client: httpx.AsyncClient) -> None:
+    # The schema offers DME_SUPPLIER; the engine checks such a claim with the rules that apply to it.
+    result = await _check(client, _claim({"code": "ZZZZZ"}, {"code": "96365", "units": 0}, claim_type="DME_SUPPLIER", pos=None))
+    assert not result["valid"]
+    assert sorted(_errors(result)) == [("INVALID_UNITS", 2), ("UNKNOWN_CODE", 1)]

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from server.offline import CHECK_DOCUMENT, CODE_DOCUMENT
 from tests.server.helpers import data_of
 

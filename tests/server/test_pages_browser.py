@@ -38,7 +38,7 @@ def server(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env = {**os.environ, "CODINGKG_CACHE_DIR": str(directory / "cache"), "PYTHONUNBUFFERED": "1"}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--data", str(release_dir)],
+            [sys.executable, "-m", "codingkg", "serve", "--host", "127.0.0.1", "--port", "0", "--data", str(release_dir)],
             cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     try:

@@ -9,7 +9,7 @@ import pytest
 import strawberry
 from strawberry import Info
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.graph import KnowledgeGraph
 from server.context import Context, graph_of
 from server.schema import build_schema, schema_sdl

@@ -1,4 +1,4 @@
-"""One real ``python -m kg.cli serve`` process on a free loopback port, driven with plain httpx."""
+"""One real ``python -m codingkg serve`` process on a free loopback port, driven with plain httpx."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_real_server_process(release_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "CODINGKG_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
     log = (tmp_path / "server.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--data", str(release_dir),
+        [sys.executable, "-m", "codingkg", "serve", "--port", str(port), "--data", str(release_dir),
          "--cors-origin", "https://app.example"],
         cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -109,7 +109,7 @@ def test_workers_share_one_loaded_graph_and_stop_together(tmp_path: Path) -> Non
     port = _free_port()
     env = {**os.environ, "CODINGKG_CACHE_DIR": str(tmp_path / "cache")}
     log = (tmp_path / "server.log").open("w+")
-    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "2"],
+    process = subprocess.Popen([sys.executable, "-m", "codingkg", "serve", "--port", str(port), "--workers", "2"],
                                cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 

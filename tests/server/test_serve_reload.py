@@ -86,7 +86,7 @@ def test_sighup_reloads_every_worker_and_a_corrupt_release_is_refused(tmp_path: 
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", str(workers), "--data", str(release),
+            [sys.executable, "-m", "codingkg", "serve", "--port", str(port), "--workers", str(workers), "--data", str(release),
              "--log-format", "json"],
             cwd=REPOSITORY, env=env, stdout=log, stderr=subprocess.STDOUT,
         )

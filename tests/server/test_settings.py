@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import build_parser
+from codingkg.cli import build_parser
 from server.settings import ServerSettings
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.verify import seal_release
 
 SCENARIO_1 = {"perspective": "FACILITY", "date": "2026-04-10", "administrations": [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.importers.cms_layouts import AocRecord, PtpRecord, write_aoc, write_ptp
 
 

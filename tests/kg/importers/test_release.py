@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.cli import main
+from codingkg.cli import main
 from kg.graph import KnowledgeGraph
 from kg.verify import seal_release
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kg.cli import main
+from codingkg.cli import main
 
 VALID = {"claimType": "PROFESSIONAL", "placeOfService": "11", "dateOfService": "2026-06-01",
          "lines": [{"code": "99214", "modifiers": ["25"]}, {"code": "96365"}, {"code": "96368"}]}

@@ -1,4 +1,4 @@
-"""The command line a newcomer meets: version, ``python -m kg``, help, environment, one-line errors."""
+"""The command line a newcomer meets: version, ``python -m codingkg``, help, environment, one-line errors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from codingkg.cli import ENVIRONMENT, build_parser, main
 from kg import __version__
-from kg.cli import ENVIRONMENT, build_parser, main
 from kg.verify import seal_release
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,13 +25,20 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"codingkg {__version__}"
 
 
-def test_python_dash_m_kg_runs_the_cli() -> None:
-    done = subprocess.run([sys.executable, "-m", "kg", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+def test_python_dash_m_codingkg_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "codingkg", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     listed = re.findall(r"^    (\w+)\s{2,}\S", done.stdout, re.M)
     assert listed == ORDER  # a newcomer's order: serve first, the SDL last
     for name in ENVIRONMENT:
         assert name in done.stdout
+
+
+def test_the_engine_package_is_not_a_command() -> None:
+    # The command line lives outside the engine: ``kg`` must not import the layer above it.
+    done = subprocess.run([sys.executable, "-m", "kg", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "__main__" in done.stderr
 
 
 @pytest.mark.parametrize("command", ORDER)

@@ -1,6 +1,0 @@
-"""``python -m kg``: the ``codingkg`` command line."""
-
-from kg.cli import main
-
-if __name__ == "__main__":
-    raise SystemExit(main())
