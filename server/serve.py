@@ -58,7 +58,7 @@ from uvicorn.config import LOGGING_CONFIG
 from server import metrics
 from server.app import create_app, load_graph
 from server.compile import compile_aside
-from server.connections import connection_cap, guarded_protocol, raise_fd_limit
+from server.connections import connection_cap, guarded_protocol, http_stack, raise_fd_limit
 from server.middleware import ACCESS_LOGGER
 from server.settings import ServerSettings
 
@@ -184,11 +184,12 @@ def serve(
     }
     if hasattr(os, "fork"):
         cap = connection_cap(settings.max_connections, raise_fd_limit())
-        options["http"] = guarded_protocol(settings.read_timeout, cap)
+        options["http"] = guarded_protocol(settings.read_timeout, cap, settings.max_header_bytes)
 
     # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn
     # applies it again in each worker).
     logging.config.dictConfig(options["log_config"])
+    log.info("HTTP on %s", http_stack() if "http" in options else "uvicorn's default protocol")
 
     def build() -> Any:
         return create_app(settings, json_access_log=json_logs and access_log)
