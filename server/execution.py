@@ -13,6 +13,8 @@ graphql-core directly:
 * no middleware and no per-field extension hooks run, and a field that takes no arguments
   and no ``info`` is resolved by reading the attribute or calling the method on its object
   (:func:`lean_resolvers`), not through strawberry's per-field ``Info`` and argument conversion;
+  the claim checks take graphql-core's arguments as they are
+  (:func:`server.claims.resolve_from_arguments`);
 * the errors are logged and masked once per request, as the ``MaskErrors`` extension did
   (:func:`server.schema.is_internal_error`).
 
@@ -55,6 +57,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+from server.claims import resolve_from_arguments
 from server.cost import query_cost
 from server.limits import MAX_TOKENS
 from server.schema import CACHE_SIZE, INTERNAL_ERROR_MESSAGE, extra_validation_rules, is_internal_error
@@ -161,6 +164,7 @@ class Executor:
         self.strawberry_schema = schema
         self.schema = schema._schema
         lean_resolvers(self.schema)
+        resolve_from_arguments(self.schema)
         self.shape_rules = list(extra_validation_rules())
         self.rules = [*specified_rules, *self.shape_rules]
         if not introspection_allowed(schema):
