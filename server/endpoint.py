@@ -51,6 +51,7 @@ from server.limits import (
     REQUEST_SECONDS,
     deadline_message,
 )
+from server.observability import operation_label_of
 from server.request_body import BadRequest, GraphQLRequest, parse_request
 from server.schema import INTERNAL_ERROR_MESSAGE
 
@@ -98,6 +99,9 @@ class _Outcome:
     extensions: dict[str, Any] = field(default_factory=dict)
     #: For :mod:`server.metrics`: ``ok``, ``partial`` or ``error`` once the query was answered.
     result: str | None = None
+    #: For :mod:`server.metrics`: the operation's label once it was executed (as ``OperationObserver`` did).
+    label: str | None = None
+    document: DocumentNode | None = None
 
 
 class GraphQLEndpoint:
@@ -178,11 +182,13 @@ class GraphQLEndpoint:
             status, body, headers = 200, _error_body(deadline_message(self.seconds), dict(outcome.extensions)), None
         request.state.graphql_operation = outcome.operation
         request.state.graphql_cost = outcome.cost
-        # What RequestObserver counts in server.metrics (the operation label is OperationObserver's).
+        # What RequestObserver counts in server.metrics.
         state = request.scope.setdefault("state", {})
         state["cost"] = outcome.cost
         if outcome.result is not None:
             state["outcome"] = outcome.result
+        if outcome.label is not None:
+            state["operation"] = outcome.label
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     def _finished(self, _: Any) -> None:
@@ -207,7 +213,7 @@ class GraphQLEndpoint:
                 outcome.headers = {"allow": "GET, POST"}
             return
         prepared = self.executor.prepare(graphql_request.query)
-        document = prepared.document
+        document = outcome.document = prepared.document
         operation = _operation(document, graphql_request.operation_name)
         outcome.operation = self._loggable_name(graphql_request, operation)
         if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
@@ -244,6 +250,7 @@ class GraphQLEndpoint:
             # Not the client's fault: keep the traceback in the log, never in the answer.
             log.exception("query execution failed")
             return 500, _error_body(INTERNAL_ERROR_MESSAGE)
+        outcome.label = operation_label_of(outcome.document, graphql_request.operation_name, self.executor.schema)
         if time.monotonic() > outcome.deadline:
             outcome.result = "error"
             return 200, _error_body(deadline_message(self.seconds), extensions)
