@@ -20,7 +20,8 @@ COPY codingkg ./codingkg
 COPY kg ./kg
 COPY server ./server
 COPY ontology ./ontology
-RUN pip install --no-cache-dir .
+# The `fast` extra: uvicorn on httptools and uvloop (wheels exist for this image's platforms).
+RUN pip install --no-cache-dir .[fast]
 
 USER codingkg
 # Import the embedded CMS baseline and compile the graph snapshot now, so a container starts

@@ -8,11 +8,12 @@ endpoint keeps strawberry for the schema and for serving GraphiQL, and does the 
 1. read the request (:func:`server.request_body.parse_request`): malformed → 400/405/415;
 2. price it (:func:`server.cost.query_cost`): over :data:`~server.limits.MAX_COST` → refused
    with the cost and the budget, before any resolver runs;
-3. run it (strawberry's ``execute``, on a private event loop) on one of
+3. run it (:class:`server.execution.Executor`: the strawberry-built schema executed by
+   graphql-core, each distinct query text parsed, validated and priced once) on one of
    :data:`~server.limits.EXECUTION_THREADS` threads, with a deadline of
    :data:`~server.limits.REQUEST_SECONDS` (resolvers check it, see :func:`server.context.graph_of`);
    when every thread is busy and :data:`~server.limits.MAX_QUEUED_REQUESTS` wait, answer 503;
-4. encode the answer on that thread too, and replace it by an error when it is larger than
+4. encode the answer (orjson) on that thread too, and replace it by an error when it is larger than
    :data:`~server.limits.MAX_RESPONSE_BYTES`.
 
 Every answered query carries ``extensions.cost``. Errors are GraphQL-shaped JSON
@@ -25,36 +26,34 @@ import asyncio
 import json
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse, validate
+import orjson
+from graphql import DocumentNode, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from kg.graph import KnowledgeGraph
 from server.context import Context
-from server.cost import CostExceeded, check_cost, query_cost
+from server.cost import CostExceeded, check_cost
+from server.execution import ANY_OPERATION, GET_OPERATIONS, Executor
 from server.limits import (
     EXECUTION_THREADS,
     MAX_COST,
     MAX_QUEUED_REQUESTS,
     MAX_RESPONSE_BYTES,
-    MAX_TOKENS,
     REQUEST_SECONDS,
     deadline_message,
 )
+from server.observability import operation_label_of
 from server.request_body import BadRequest, GraphQLRequest, parse_request
-from server.schema import INTERNAL_ERROR_MESSAGE, extra_validation_rules
+from server.schema import INTERNAL_ERROR_MESSAGE
 
 __all__ = ["GraphQLEndpoint", "error_response"]
 
@@ -75,16 +74,6 @@ def error_response(status: int, message: str, extensions: dict[str, Any] | None 
     if extensions:
         payload["extensions"] = extensions
     return Response(json.dumps(payload), status_code=status, media_type="application/json", headers=headers)
-
-
-@lru_cache(maxsize=512)
-def _parse(query: str) -> DocumentNode | None:
-    # The execution parses again (strawberry's ParserCache makes that a lookup); a document
-    # that does not parse is left to it, so syntax errors read the same as always.
-    try:
-        return parse(query, max_tokens=MAX_TOKENS)
-    except GraphQLError:
-        return None
 
 
 def _operation(document: DocumentNode | None, name: str | None) -> OperationDefinitionNode | None:
@@ -110,6 +99,9 @@ class _Outcome:
     extensions: dict[str, Any] = field(default_factory=dict)
     #: For :mod:`server.metrics`: ``ok``, ``partial`` or ``error`` once the query was answered.
     result: str | None = None
+    #: For :mod:`server.metrics`: the operation's label once it was executed (as ``OperationObserver`` did).
+    label: str | None = None
+    document: DocumentNode | None = None
 
 
 class GraphQLEndpoint:
@@ -149,10 +141,7 @@ class GraphQLEndpoint:
         self.capacity = threads + queued
         self.running = 0
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphql")
-        self._local = threading.local()
-        # Only the shape limits: GraphQL's full rule set can take a tenth of a second on a
-        # large document, and a refused query should cost the server little.
-        self._rules = list(extra_validation_rules())
+        self.executor = Executor(schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -193,11 +182,13 @@ class GraphQLEndpoint:
             status, body, headers = 200, _error_body(deadline_message(self.seconds), dict(outcome.extensions)), None
         request.state.graphql_operation = outcome.operation
         request.state.graphql_cost = outcome.cost
-        # What RequestObserver counts in server.metrics (the operation label is OperationObserver's).
+        # What RequestObserver counts in server.metrics.
         state = request.scope.setdefault("state", {})
         state["cost"] = outcome.cost
         if outcome.result is not None:
             state["outcome"] = outcome.result
+        if outcome.label is not None:
+            state["operation"] = outcome.label
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     def _finished(self, _: Any) -> None:
@@ -221,7 +212,8 @@ class GraphQLEndpoint:
             if err.status == 405:
                 outcome.headers = {"allow": "GET, POST"}
             return
-        document = _parse(graphql_request.query)
+        prepared = self.executor.prepare(graphql_request.query)
+        document = outcome.document = prepared.document
         operation = _operation(document, graphql_request.operation_name)
         outcome.operation = self._loggable_name(graphql_request, operation)
         if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
@@ -229,14 +221,14 @@ class GraphQLEndpoint:
                 "allow": "POST"}
             return
         if document is not None:
-            outcome.cost = query_cost(self.schema._schema, document, graphql_request.variables, graphql_request.operation_name)
+            outcome.cost = self.executor.cost(prepared, graphql_request.variables, graphql_request.operation_name)
         outcome.extensions = {"cost": outcome.cost, "costBudget": self.budget}
         try:
             check_cost(outcome.cost, self.budget)
         except CostExceeded as err:
             # A document also too deep or with too many aliases is told that instead, by the
             # execution, which validates first and so runs nothing.
-            if document is not None and not validate(self.schema._schema, document, self._rules):
+            if document is not None and self.executor.shape_valid(prepared):
                 outcome.body = _error_body(str(err), outcome.extensions)
                 outcome.result = "error"
                 return
@@ -245,16 +237,11 @@ class GraphQLEndpoint:
     def _run(self, graphql_request: GraphQLRequest, outcome: _Outcome) -> tuple[int, bytes]:
         """Execute and encode: (status, JSON body)."""
         context = Context(kg=self.graph(), request=outcome.request, deadline=outcome.deadline)
-        allowed = {StrawberryOperationType.QUERY} if outcome.request.method == "GET" else set(StrawberryOperationType)
+        allowed = GET_OPERATIONS if outcome.request.method == "GET" else ANY_OPERATION
         extensions = outcome.extensions
         try:
-            result = self._loop().run_until_complete(self.schema.execute(
-                graphql_request.query,
-                variable_values=graphql_request.variables,
-                context_value=context,
-                operation_name=graphql_request.operation_name,
-                allowed_operation_types=allowed,
-            ))
+            result = self.executor.execute(graphql_request.query, graphql_request.variables,
+                                           graphql_request.operation_name, context, allowed)
         except InvalidOperationTypeError as err:
             return 405, _error_body(err.as_http_error_reason("GET"))
         except CannotGetOperationTypeError as err:
@@ -263,26 +250,21 @@ class GraphQLEndpoint:
             # Not the client's fault: keep the traceback in the log, never in the answer.
             log.exception("query execution failed")
             return 500, _error_body(INTERNAL_ERROR_MESSAGE)
+        outcome.label = operation_label_of(outcome.document, graphql_request.operation_name, self.executor.schema)
         if time.monotonic() > outcome.deadline:
             outcome.result = "error"
             return 200, _error_body(deadline_message(self.seconds), extensions)
         outcome.result = "ok" if not result.errors else ("error" if result.data is None else "partial")
-        payload = process_result(result)
-        payload["extensions"] = {**(payload.get("extensions") or {}), **extensions}
-        body = "".join(_json_chunks(payload)).encode()
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        payload["extensions"] = extensions
+        body = orjson.dumps(payload)
         if len(body) > self.max_response_bytes:
             return 200, _error_body(
                 f"the response would be {len(body)} bytes, more than the limit of {self.max_response_bytes}: "
                 "ask for fewer fields or items", extensions)
         return 200, body
-
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        # One event loop per execution thread, kept for its life: resolvers may be coroutines
-        # (releaseDiff awaits a thread of its own), and a loop per request would cost more.
-        loop = getattr(self._local, "loop", None)
-        if loop is None:
-            loop = self._local.loop = asyncio.new_event_loop()
-        return loop
 
     @staticmethod
     def _loggable_name(graphql_request: GraphQLRequest, operation: OperationDefinitionNode | None) -> str | None:
@@ -290,39 +272,6 @@ class GraphQLEndpoint:
             return operation.name.value
         name = graphql_request.operation_name
         return name if name is not None and _NAME.fullmatch(name) else None
-
-
-#: Levels of a response encoded piece by piece (see :func:`_json_chunks`).
-_CHUNKED_LEVELS = 4
-
-
-def _json_chunks(value: Any, level: int = 0) -> Iterator[str]:
-    """``json.dumps(value)`` in pieces: the top levels item by item, each item in one call.
-
-    ``json.dumps`` is C code that holds the interpreter lock until it is done: 50 ms or more
-    for the answer to a large claim batch, during which the event loop cannot answer even
-    ``/healthz``. Encoding each item of the top levels separately gives the lock up between
-    items. The text is the same.
-
-    >>> value = {"data": {"a": [1, {"b": [None, "é"]}], "c": []}, "errors": [{"message": "x"}]}
-    >>> "".join(_json_chunks(value)) == json.dumps(value)
-    True
-    """
-    if level < _CHUNKED_LEVELS and isinstance(value, dict) and value:
-        yield "{"
-        for n, (key, item) in enumerate(value.items()):
-            yield (", " if n else "") + json.dumps(str(key)) + ": "
-            yield from _json_chunks(item, level + 1)
-        yield "}"
-    elif level < _CHUNKED_LEVELS and isinstance(value, list) and value:
-        yield "["
-        for n, item in enumerate(value):
-            if n:
-                yield ", "
-            yield from _json_chunks(item, level + 1)
-        yield "]"
-    else:
-        yield json.dumps(value)
 
 
 def _error_body(message: str, extensions: dict[str, Any] | None = None) -> bytes:

@@ -31,7 +31,15 @@ from strawberry.extensions import SchemaExtension
 
 from server import metrics
 
-__all__ = ["REQUEST_ID", "JsonFormatter", "OperationObserver", "RequestIdFilter", "RequestObserver", "request_id_of"]
+__all__ = [
+    "REQUEST_ID",
+    "JsonFormatter",
+    "OperationObserver",
+    "RequestIdFilter",
+    "RequestObserver",
+    "operation_label_of",
+    "request_id_of",
+]
 
 #: The id of the request being served (``-`` outside a request).
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("codingkg_request_id", default="-")
@@ -157,16 +165,25 @@ class OperationObserver(SchemaExtension):
 
 
 def _operation(execution: Any) -> str:
-    document = execution.graphql_document
+    return operation_label_of(execution.graphql_document, execution.operation_name, execution.schema._schema)
+
+
+def operation_label_of(document: Any, name: str | None, schema: Any) -> str:
+    """The bounded metrics label of the operation ``name`` of a parsed document (``None``: did not parse).
+
+    Args:
+        document: graphql-core's ``DocumentNode``, or ``None``.
+        name: the operation name asked for.
+        schema: the graphql-core ``GraphQLSchema``.
+    """
     if document is None:
         return "invalid"
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    name = execution.operation_name
     chosen = [o for o in operations if name is None or (o.name is not None and o.name.value == name)]
     if len(chosen) != 1:
         return "invalid"
     operation = chosen[0]
-    root = execution.schema._schema.get_root_type(operation.operation)  # the graphql-core schema
+    root = schema.get_root_type(operation.operation)
     fields = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
     if root is None or any(f not in root.fields and not f.startswith("__") for f in fields):
         return "invalid"

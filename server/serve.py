@@ -58,7 +58,7 @@ from uvicorn.config import LOGGING_CONFIG
 from server import metrics
 from server.app import create_app, load_graph
 from server.compile import compile_aside
-from server.connections import connection_cap, guarded_protocol, raise_fd_limit
+from server.connections import connection_cap, guarded_protocol, http_stack, raise_fd_limit
 from server.middleware import ACCESS_LOGGER
 from server.settings import ServerSettings
 
@@ -184,7 +184,7 @@ def serve(
     }
     if hasattr(os, "fork"):
         cap = connection_cap(settings.max_connections, raise_fd_limit())
-        options["http"] = guarded_protocol(settings.read_timeout, cap)
+        options["http"] = guarded_protocol(settings.read_timeout, cap, settings.max_header_bytes)
 
     # The supervisor logs reloads too, so it gets the workers' logging configuration (uvicorn
     # applies it again in each worker).
@@ -199,6 +199,7 @@ def serve(
         sock = _bind(host, port)
         try:
             app = app if app is not None else build()
+            _log_stack(options)
             _reload_in_place_on_sighup(app, settings)
             _announce(on_listen, host, sock)
             _freeze_loaded_objects()
@@ -215,6 +216,7 @@ def serve(
         except BaseException:
             sock.close()
             raise
+        _log_stack(options)
         prepare = (lambda: compile_aside(settings)) if settings.use_cache else None
         return _serve_forked(app, sock, workers, options, settings.heartbeat_timeout, on_listen, rebuild=build,
                              prepare=prepare)
@@ -225,6 +227,11 @@ def serve(
         on_listen(_url(host, port))
     uvicorn.run(FACTORY, factory=True, workers=workers, **options)
     return 0
+
+
+def _log_stack(options: dict[str, Any]) -> None:
+    # Once the port is ours and the graph built: a port in use or a bad file stays a one-line error.
+    log.info("HTTP on %s", http_stack() if "http" in options else "uvicorn's default protocol")
 
 
 def _url(host: str, port: int) -> str:

@@ -44,7 +44,7 @@ def test_the_dockerfile_installs_with_the_readme_steps() -> None:
     steps = [_without_pip_flags(part.strip()) for run in runs for part in run.split("&&")
              if part.strip().startswith(("pip ", "codingkg "))]
     install_block = next(b for b in _bash_blocks(_section("Deploying")) if any(c.startswith("pip ") for c in b))
-    assert steps == install_block == ["pip install .", "codingkg build"]
+    assert steps == install_block == ["pip install .[fast]", "codingkg build"]
 
 
 def test_the_readme_docker_lines_match_the_image() -> None:

@@ -124,3 +124,37 @@ def test_at_the_connection_cap_new_connections_replace_idle_ones_without_floodin
         assert len(server.log_text()) - logged < 3000, server.log_text()[logged:]
         for sock in first + later + flood:
             sock.close()
+
+
+async def _hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def test_request_heads_over_the_limit_are_refused_on_httptools() -> None:
+    # httptools has no limit of its own; the guarded protocol counts the head (h11 is given
+    # h11_max_incomplete_event_size, which bounds only a head still arriving).
+    import uvicorn
+
+    from server.connections import guarded_protocol
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    protocol = guarded_protocol(5.0, 10, 2048, use_httptools=True)
+    server = uvicorn.Server(uvicorn.Config(_hello_app, http=protocol, lifespan="off", log_level="critical",
+                                           h11_max_incomplete_event_size=2048))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert httpx.get(base, headers={"x-small": "a" * 100}).status_code == 200
+        assert httpx.get(base, headers={"x-large": "a" * 4000}).status_code == 400
+        assert httpx.get(base, headers={"x-small": "b" * 100}).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,255 @@
+"""The lean execution path: the strawberry-built schema run by graphql-core, documents prepared once.
+
+Strawberry stays the way the schema is written (types, SDL, descriptions, GraphiQL). Its
+``Schema.execute`` however builds an execution context, six extensions and a middleware
+manager per request, and parses and validates through extension hooks; on a small query that
+costs more than the query itself. This module executes the same ``GraphQLSchema`` with
+graphql-core directly:
+
+* a document is parsed (with the token limit) and validated (GraphQL's rules plus the depth
+  and alias limits, and no introspection when it is switched off) once per distinct query
+  text, kept in a bounded LRU (:class:`Executor.prepare`); its cost is kept too when it
+  does not depend on variables;
+* no middleware and no per-field extension hooks run, and a field that takes no arguments
+  and no ``info`` is resolved by reading the attribute or calling the method on its object
+  (:func:`lean_resolvers`), not through strawberry's per-field ``Info`` and argument conversion;
+  the claim checks take graphql-core's arguments as they are
+  (:func:`server.claims.resolve_from_arguments`);
+* the errors are logged and masked once per request, as the ``MaskErrors`` extension did
+  (:func:`server.schema.is_internal_error`).
+
+Strawberry's own exceptions for a document without the asked operation, or an operation of a
+type the method does not allow, are raised as before, so the endpoint answers them the same way.
+
+>>> from server.schema import build_schema
+>>> from kg.graph import KnowledgeGraph
+>>> from server.context import Context
+>>> executor = Executor(build_schema())
+>>> result = executor.execute('{ code(code: "96368") { code } }', None, None, Context(kg=KnowledgeGraph.default()))
+>>> result.data, result.errors
+({'code': {'code': '96368'}}, None)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+)
+from strawberry.extensions import DisableIntrospection
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
+
+from server.claims import resolve_from_arguments
+from server.cost import query_cost
+from server.limits import MAX_TOKENS
+from server.schema import CACHE_SIZE, INTERNAL_ERROR_MESSAGE, extra_validation_rules, is_internal_error
+
+__all__ = ["ANY_OPERATION", "GET_OPERATIONS", "Executor", "Prepared", "introspection_allowed", "lean_resolvers"]
+
+#: Operation types a GET request may run.
+GET_OPERATIONS = frozenset({OperationType.QUERY})
+#: Operation types a POST request may run.
+ANY_OPERATION = frozenset(OperationType)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One query text, parsed and validated.
+
+    Attributes:
+        document: the parsed document, ``None`` when it does not parse.
+        errors: the syntax error, or the validation errors; empty when the document is valid.
+        shape_valid: whether it passes the depth and alias limits (``None``: not yet checked).
+        costs: the cost of each operation name asked for, when the operation has no variables.
+    """
+
+    document: DocumentNode | None
+    errors: list[GraphQLError]
+    shape_valid: bool | None = None
+    costs: dict[str | None, int] = field(default_factory=dict)
+
+
+def introspection_allowed(schema: Any) -> bool:
+    """Whether a strawberry schema answers introspection (it has no ``DisableIntrospection``).
+
+    >>> from server.schema import build_schema
+    >>> introspection_allowed(build_schema()), introspection_allowed(build_schema(introspection=False))
+    (True, False)
+    """
+    return not any(extension is DisableIntrospection for extension in getattr(schema, "extensions", ()))
+
+
+def _attribute(name: str) -> Callable[[Any, Any], Any]:
+    def resolve(source: Any, _info: Any) -> Any:
+        return getattr(source, name)
+    return resolve
+
+
+def _method(function: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    def resolve(source: Any, _info: Any) -> Any:
+        return function(source)
+    return resolve
+
+
+def lean_resolvers(schema: GraphQLSchema) -> int:
+    """Resolve the simple fields of a strawberry-built schema without strawberry's per-field wrapper.
+
+    Strawberry wraps every field's resolver in a function that builds its ``Info``, converts
+    arguments and runs field extensions, for every object of every list. A field of an object
+    type (not the root) that has no field extensions or permissions, and is either a plain
+    attribute or a method taking only ``self``, needs none of that: it becomes a direct read
+    or call. Strawberry's default resolver is ``getattr`` too, so the answers are the same.
+
+    Args:
+        schema: the ``GraphQLSchema`` strawberry built (``strawberry.Schema._schema``).
+
+    Returns:
+        How many fields now resolve directly (0 the second time).
+
+    >>> from server.schema import build_schema
+    >>> schema = build_schema()._schema
+    >>> lean_resolvers(schema) > 100, lean_resolvers(schema)
+    (True, 0)
+    """
+    changed = 0
+    roots = {schema.query_type, schema.mutation_type, schema.subscription_type}
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type in roots:
+            continue
+        for graphql_field in graphql_type.fields.values():
+            strawberry_field = graphql_field.extensions.get("strawberry-definition")
+            if (strawberry_field is None or getattr(graphql_field.resolve, "_lean", False) or strawberry_field.extensions
+                    or strawberry_field.permission_classes or strawberry_field.directives or graphql_field.args):
+                continue
+            resolver = strawberry_field.base_resolver
+            if resolver is None:
+                resolve = _attribute(strawberry_field.python_name)
+            elif not resolver.arguments and list(inspect.signature(resolver.wrapped_func).parameters) == ["self"]:
+                resolve = _method(resolver.wrapped_func)
+            else:
+                continue
+            resolve._lean = True  # type: ignore[attr-defined]
+            graphql_field.resolve = resolve
+            changed += 1
+    return changed
+
+
+class Executor:
+    """Runs queries against a strawberry schema with graphql-core, documents prepared once.
+
+    Args:
+        schema: the strawberry schema (:func:`server.schema.build_schema`).
+        cache_size: distinct query texts kept prepared.
+    """
+
+    def __init__(self, schema: Any, cache_size: int = CACHE_SIZE) -> None:
+        self.strawberry_schema = schema
+        self.schema = schema._schema
+        lean_resolvers(self.schema)
+        resolve_from_arguments(self.schema)
+        self.shape_rules = list(extra_validation_rules())
+        self.rules = [*specified_rules, *self.shape_rules]
+        if not introspection_allowed(schema):
+            self.rules.append(NoSchemaIntrospectionCustomRule)
+        self.prepare = lru_cache(maxsize=cache_size)(self._prepare)
+        self._local = threading.local()
+
+    def _prepare(self, query: str) -> Prepared:
+        """Parse and validate one query text (cached by :attr:`prepare`)."""
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as error:
+            return Prepared(document=None, errors=[error])
+        return Prepared(document=document, errors=validate(self.schema, document, self.rules))
+
+    def shape_valid(self, prepared: Prepared) -> bool:
+        """Whether a parsed document passes the depth and alias limits (kept on ``prepared``)."""
+        if prepared.shape_valid is None:
+            assert prepared.document is not None
+            prepared.shape_valid = not validate(self.schema, prepared.document, self.shape_rules)
+        return prepared.shape_valid
+
+    def cost(self, prepared: Prepared, variables: Mapping[str, Any] | None, operation_name: str | None) -> int:
+        """The cost of the asked operation (:func:`server.cost.query_cost`), kept when variables cannot change it."""
+        cached = prepared.costs.get(operation_name)
+        if cached is not None:
+            return cached
+        assert prepared.document is not None
+        cost = query_cost(self.schema, prepared.document, variables, operation_name)
+        if not any(getattr(d, "variable_definitions", None) for d in prepared.document.definitions):
+            prepared.costs[operation_name] = cost
+        return cost
+
+    def execute(self, query: str, variables: dict[str, Any] | None, operation_name: str | None, context: Any,
+                allowed: Collection[OperationType] = ANY_OPERATION) -> ExecutionResult:
+        """Run one query: the result with its errors logged and masked.
+
+        Args:
+            query: the query text.
+            variables: its variables.
+            operation_name: the operation to run.
+            context: the value resolvers see as ``info.context``.
+            allowed: the operation types this request may run.
+
+        Returns:
+            graphql-core's result; ``data`` is ``None`` when the document did not parse or validate.
+
+        Raises:
+            CannotGetOperationTypeError: the document has no such operation.
+            InvalidOperationTypeError: the operation's type is not among ``allowed``.
+        """
+        prepared = self.prepare(query)
+        if prepared.document is None:
+            return self._finish(ExecutionResult(data=None, errors=prepared.errors))
+        try:
+            operation_type = get_operation_type(prepared.document, operation_name)
+        except RuntimeError as error:
+            raise CannotGetOperationTypeError(operation_name) from error
+        if operation_type not in allowed:
+            raise InvalidOperationTypeError(operation_type)
+        if prepared.errors:
+            return self._finish(ExecutionResult(data=None, errors=prepared.errors))
+        result = execute(self.schema, prepared.document, variable_values=variables, operation_name=operation_name,
+                         context_value=context)
+        if inspect.isawaitable(result):
+            result = self._loop().run_until_complete(result)
+        return self._finish(result)
+
+    def _finish(self, result: ExecutionResult) -> ExecutionResult:
+        if result.errors:
+            # Logged before masking, so the log keeps the original error and its traceback.
+            self.strawberry_schema.process_errors(result.errors)
+            result.errors = [_masked(error) if is_internal_error(error) else error for error in result.errors]
+        return result
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        # One event loop per execution thread, kept for its life: resolvers may be coroutines
+        # (releaseDiff awaits a thread of its own), and a loop per request would cost more.
+        loop = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = self._local.loop = asyncio.new_event_loop()
+        return loop
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    # As strawberry's MaskErrors: the position and path stay, the message and cause go.
+    return GraphQLError(message=INTERNAL_ERROR_MESSAGE, nodes=error.nodes, source=error.source,
+                        positions=error.positions, path=error.path, original_error=None)
