@@ -2,13 +2,14 @@
 the claim, and returns findings. No code, severity, limit or modifier is written here: every
 such value comes from the rule (RDF) or from the graph's facts.
 
-Register a kind by adding a function to :data:`CHECKS` under its ``ck:CheckKind`` IRI.
+Register a kind in :data:`CHECKS` only: its function and the rule fields it needs, under its
+``ck:CheckKind`` IRI (the ontology declares the kind; a test keeps the two in step).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from kg.claims.context import ClaimContext, LineView, fill
 from kg.claims.rules import ClaimRule
@@ -16,9 +17,35 @@ from kg.drugs import drug_category
 from kg.model import Edge, Finding, RelationKind, is_active
 from kg.vocab import CK
 
-__all__ = ["CHECKS", "CheckFunction"]
+__all__ = ["CHECKS", "CheckFunction", "CheckKind"]
 
 CheckFunction = Callable[[ClaimContext, Sequence[ClaimRule]], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckKind:
+    """How the engine runs one ``ck:CheckKind``: the one place a kind is registered.
+
+    Attributes:
+        run: the check; ``None`` for a kind whose rules other checks read (the no-data policy).
+        requires: the :class:`~kg.claims.rules.ClaimRule` fields a rule of this kind cannot work
+            without; a tuple among them means "at least one of these". Checked when the rules are
+            compiled, so a payer file with a mistake fails at load time with the rule named.
+    """
+
+    run: CheckFunction | None
+    requires: tuple[str | tuple[str, ...], ...] = ()
+
+    def missing(self, rule: ClaimRule) -> list[str]:
+        """The required fields ``rule`` leaves empty, named as in the message of a load error."""
+        absent = []
+        for need in self.requires:
+            if isinstance(need, str):
+                if getattr(rule, need) is None:
+                    absent.append(need)
+            elif not any(getattr(rule, name) for name in need):  # alternatives are sets: empty is absent
+                absent.append(" or ".join(need))
+        return absent
 
 
 def _known_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
@@ -367,20 +394,23 @@ def _administration_needs_drug(ctx: ClaimContext, rules: Sequence[ClaimRule]) ->
                               ctx.values(lv, drugs=named), sources=[s for *_, src in drugs for s in src])
 
 
-CHECKS: dict[str, CheckFunction] = {
-    CK.KnownCode: _known_code,
-    CK.ValidUnits: _valid_units,
-    CK.KnownPayer: _known_payer,
-    CK.ClaimNotice: _claim_notice,
-    CK.RequiresRelatedCode: _requires_related_code,
-    CK.MaxUnits: _max_units,
-    CK.PairConflict: _pair_conflict,
-    CK.ModifierApplicability: _modifier_applicability,
-    CK.SettingRestriction: _setting_restriction,
-    CK.PaymentStatusCheck: _payment_status,
-    CK.OneInitialService: _one_initial_service,
-    CK.FamilyPrecedence: _family_precedence,
-    CK.ContestedAlternative: _contested_alternative,
-    CK.DrugNeedsAdministration: _drug_needs_administration,
-    CK.AdministrationNeedsDrug: _administration_needs_drug,
+CHECKS: dict[str, CheckKind] = {
+    CK.KnownCode: CheckKind(_known_code),
+    CK.ValidUnits: CheckKind(_valid_units, ("min_units",)),
+    CK.KnownPayer: CheckKind(_known_payer),
+    CK.ClaimNotice: CheckKind(_claim_notice),
+    CK.RequiresRelatedCode: CheckKind(_requires_related_code, ("relation_kind",)),
+    CK.MaxUnits: CheckKind(_max_units),
+    CK.PairConflict: CheckKind(_pair_conflict, ("relation_kind",)),
+    CK.ModifierApplicability: CheckKind(_modifier_applicability, ("applicability",)),
+    CK.SettingRestriction: CheckKind(_setting_restriction, ("applies_to",)),
+    CK.PaymentStatusCheck: CheckKind(_payment_status, (("when_status", "when_packaging"),)),
+    CK.OneInitialService: CheckKind(_one_initial_service, ("applies_to",)),
+    CK.FamilyPrecedence: CheckKind(_family_precedence, ("applies_to", "with_set")),
+    CK.ContestedAlternative: CheckKind(_contested_alternative, ("relation_kind", "contrary_relation_kind", "applies_to",
+                                                                "alternative_on_claim")),
+    CK.DrugNeedsAdministration: CheckKind(_drug_needs_administration, ("applies_to",)),
+    CK.AdministrationNeedsDrug: CheckKind(_administration_needs_drug, ("applies_to",)),
+    # NO_DATA findings are written by ClaimContext.no_data for every check kind; its rule is never run.
+    CK.NoDataPolicy: CheckKind(None, ("claim_message",)),
 }

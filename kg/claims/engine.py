@@ -48,7 +48,9 @@ def check_claim(kg: KnowledgeGraph, claim: Claim | Mapping[str, Any]) -> ClaimCh
     findings: list[Finding] = [ctx.no_data([rule], None) for rule in ctx.selection.undecided
                                if rule.kind != CK.ClaimNotice]  # a caveat that cannot apply is no gap
     for kind, rules in ctx.selection.by_kind.items():
-        findings.extend(CHECKS[kind](ctx, rules))
+        run = CHECKS[kind].run
+        if run is not None:
+            findings.extend(run(ctx, rules))
     # The same finding can come from two rules of one kind (a NO_DATA gap, say): report it once.
     unique = list({(f.rule, f.line, f.codes, f.message): f for f in reversed(findings)}.values())
     unique.sort(key=lambda f: (f.line or 0, -book.severity_rank.get(f.severity, 0), f.rule, f.codes, f.message))

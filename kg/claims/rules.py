@@ -43,28 +43,6 @@ class ClaimRulesError(ValueError):
     """The declared claim rules are inconsistent (an unknown check kind, a missing parameter)."""
 
 
-# What each check kind cannot work without: checked when the rules are compiled, so a payer
-# file with a mistake fails at load time with the rule named, not at claim time.
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    CK.ValidUnits: ("min_units",),
-    CK.RequiresRelatedCode: ("relation_kind",),
-    CK.PairConflict: ("relation_kind",),
-    CK.ModifierApplicability: ("applicability",),
-    CK.SettingRestriction: ("applies_to",),
-    CK.OneInitialService: ("applies_to",),
-    CK.FamilyPrecedence: ("applies_to", "with_set"),
-    CK.ContestedAlternative: ("relation_kind", "contrary_relation_kind", "applies_to", "alternative_on_claim"),
-    CK.PaymentStatusCheck: (),
-    CK.MaxUnits: (),
-    CK.KnownCode: (),
-    CK.KnownPayer: (),
-    CK.ClaimNotice: (),
-    CK.NoDataPolicy: ("claim_message",),
-    CK.DrugNeedsAdministration: ("applies_to",),
-    CK.AdministrationNeedsDrug: ("applies_to",),
-}
-
-
 def _values(value: Any) -> tuple[Any, ...]:
     if value is None:
         return ()
@@ -282,11 +260,11 @@ class RuleBook:
         )
         if rule.disabled:
             return rule
-        if kind not in _REQUIRED:
+        from kg.claims.checks import CHECKS  # the registry imports the rule types: resolved at compile time
+
+        if kind not in CHECKS:
             raise ClaimRulesError(f"{iri}: check kind {kind!r} is not one the engine implements")
-        missing = [name for name in _REQUIRED[kind] if getattr(rule, name) is None]
-        if kind == CK.PaymentStatusCheck and not (rule.when_status or rule.when_packaging):
-            missing.append("when_status or when_packaging")
+        missing = CHECKS[kind].missing(rule)
         if rule.rule_id is None or rule.severity is None:
             missing.append("rule_id and severity")
         if missing:
