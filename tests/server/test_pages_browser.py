@@ -26,7 +26,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CODINGKG_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTEFACTS = Path(os.environ.get("CODINGKG_ARTEFACTS") or REPOSITORY / "tmp" / "browser-artefacts")
 SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 120.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
