@@ -26,7 +26,7 @@ def test_a_payment_status_rule_needs_a_status_or_a_packaging_flag(tmp_path) -> N
 cr:test-no-status a ck:ClaimRule ; ck:ruleId "NOT_PAYABLE" ; ck:checkKind ck:PaymentStatusCheck ;
     ck:severity ck:ErrorSeverity ; ck:message "x" ; dcterms:source src:codingkg-curation .
 """)
-    with pytest.raises(ClaimRulesError, match="test-no-status.*when_status or when_packaging"):
+    with pytest.raises(ClaimRulesError, match=r"test-no-status.*when_status or when_packaging"):
         rule_book(kg)
 
 
