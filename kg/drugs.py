@@ -132,7 +132,7 @@ def _flags(kg: KnowledgeGraph) -> dict[str, tuple[str, tuple[str, ...], list[str
         for flag in kg.nodes_of_type(CK.DrugCategoryFlag):
             code, category = kg.target(flag, "code"), kg.target(flag, "drugCategory")
             if code and category:
-                flags[code] = (category, tuple(kg.node(flag).get("sources", ())), [])
+                flags[code] = (category, kg.source_iris(flag), [])
         for dispute in kg.nodes_of_type(CK.DrugCategoryDispute):
             code = kg.target(dispute, "code")
             if code in flags:
@@ -149,8 +149,8 @@ def _lookup(kg: KnowledgeGraph, notation: str, as_of: date) -> DrugCategory | No
     if flag is not None:
         category, sources, disputes = flag
         return replace(_category(kg, category, True, sources), disputes=tuple(
-            Dispute(_category(kg, other, False), str(kg.node(d).get("note", "")),
-                    kg.sources_of(kg.node(d).get("sources", ())))
+            Dispute(_category(kg, other, False), kg.text(d, "note", ""),
+                    kg.sources_of(kg.source_iris(d)))
             for d in disputes for other in kg.targets(d, "drugCategory")))
     matching = [r for r in _ranges(kg) if _in_range(notation, r) and is_active(r.attrs, as_of)]
     if not matching:
@@ -166,7 +166,7 @@ def _category(kg: KnowledgeGraph, iri: str, flagged: bool, placed_by: tuple[str,
     substance = kg.target(iri, "substanceCategory")
     return DrugCategory(
         iri=iri, label=str(attrs.get("prefLabel", "")),
-        substance_category=None if substance is None else kg.node(substance).get("enumName"),
+        substance_category=None if substance is None else kg.text(substance, "enumName"),
         administered_with=frozenset(m for s in kg.targets(iri, "administeredWith") for m in kg.targets(s, "member")),
         sources=kg.sources_of(dict.fromkeys([*placed_by, *attrs.get("sources", ())])), flagged=flagged,
     )

@@ -54,7 +54,7 @@ def mue(kg: KnowledgeGraph, code: str, claim_type: str = "PROFESSIONAL", as_of: 
     iri = kg.require_code_iri(code)
     best: Edge | None = None
     for edge in kg.edges(iri, "MUE", "out", as_of):
-        if kg.node(edge.target).get("enumName") != claim_type:
+        if kg.text(edge.target, "enumName") != claim_type:
             continue
         if best is None or (edge.attrs.get("effective") or date.min) > (best.attrs.get("effective") or date.min):
             best = edge
@@ -92,11 +92,11 @@ def payment_statuses(kg: KnowledgeGraph, code: str, as_of: date | None = None) -
 def payment_status(kg: KnowledgeGraph, iri: str, edge: Edge) -> PaymentStatus:
     a = edge.attrs
     value = kg.node(a.get("status", ""))
-    packaged_with = tuple(str(kg.node(t).get("notation")) for t in kg.targets(a.get("status", ""), "packagedWithStatus"))
+    packaged_with = tuple(kg.text(t, "notation", "") for t in kg.targets(a.get("status", ""), "packagedWithStatus"))
     indicators: dict[str, str] = {k: str(a[k]) for k in ("globalDays", "multipleProcedure", "bilateralSurgery", "pctc") if k in a}
     return PaymentStatus(
         code=code_object(kg, iri).code,
-        payment_system=str(kg.node(edge.target).get("notation", local_name(edge.target))),
+        payment_system=kg.text(edge.target, "notation", local_name(edge.target)),
         status=str(value.get("notation", local_name(a.get("status", "")))),
         meaning=str(value.get("prefLabel", "")),
         payable=str(value.get("payable", "conditional")),
@@ -119,9 +119,9 @@ def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> 
 
     def add(modifier_iri: str, applicability_iri: str, reason: str, sources: Iterable[str], rule: str | None) -> None:
         rules.append(ModifierRule(
-            modifier=str(kg.node(modifier_iri).get("notation", local_name(modifier_iri))),
+            modifier=kg.text(modifier_iri, "notation", local_name(modifier_iri)),
             code=notation,
-            applicability=str(kg.node(applicability_iri).get("enumName", local_name(applicability_iri))),
+            applicability=kg.text(applicability_iri, "enumName", local_name(applicability_iri)),
             reason=reason,
             sources=kg.sources_of(sources),
             iri=rule,
@@ -142,7 +142,7 @@ def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> 
         for code_set in kg.targets(rule, "appliesToSet"):
             if applicability == CK.OnlyOn and iri not in kg.targets(code_set, "member"):
                 add(modifier, CK.NotApplicable, attrs.get("reason", ""), attrs.get("sources", ()), rule)
-    mpfs = [e for e in kg.edges(iri, "PAYMENT_STATUS", "out", as_of) if kg.node(e.target).get("notation") == "MPFS"]
+    mpfs = [e for e in kg.edges(iri, "PAYMENT_STATUS", "out", as_of) if kg.text(e.target, "notation") == "MPFS"]
     if mpfs:
         status = max(mpfs, key=lambda e: e.attrs.get("effective") or date.min).attrs
         for meaning in kg._of_type.get(CK.IndicatorMeaning, ()):
@@ -170,7 +170,7 @@ def guidance(kg: KnowledgeGraph, code: str, kind: str | None = None) -> list[Gui
 def code_sources(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> tuple[Source, ...]:
     """Every source behind a code's facts: the code itself, its relationships and statuses."""
     iri = kg.require_code_iri(code)
-    iris = set(kg.node(iri).get("sources", ()))
+    iris = set(kg.source_iris(iri))
     for edge in kg.edges(iri, None, "both", as_of):
         iris.update(edge.attrs.get("sources", ()))
     return kg.sources_of(iris)
@@ -180,7 +180,7 @@ def modifier(kg: KnowledgeGraph, code: str) -> Modifier | None:
     """A modifier by its two-character code; see :meth:`KnowledgeGraph.modifier`."""
     wanted = code.strip().upper()
     for iri in kg._of_type.get(CK.Modifier, ()):
-        if str(kg.node(iri).get("notation")).upper() == wanted:
+        if kg.text(iri, "notation", "").upper() == wanted:
             return modifier_object(kg, iri)
     return None
 
@@ -206,6 +206,6 @@ def payers(kg: KnowledgeGraph) -> list[Payer]:
         baseline = kg.target(iri, "baseline")
         found.append(Payer(id=str(a.get("notation")), name=str(a.get("prefLabel", "")),
                            description=a.get("description"),
-                           baseline=str(kg.node(baseline).get("notation")) if baseline else None,
+                           baseline=kg.text(baseline, "notation", "") if baseline else None,
                            sources=kg.sources_of(a.get("sources", ())), iri=iri))
     return sorted(found, key=lambda p: p.id)

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import networkx as nx
 
@@ -191,6 +191,52 @@ class KnowledgeGraph:
     def node(self, iri: str) -> dict[str, Any]:
         """The attribute dict of a node (empty when absent)."""
         return self.graph.nodes[iri] if iri in self.graph else {}
+
+    @overload
+    def text(self, iri: str, name: str) -> str | None: ...
+
+    @overload
+    def text(self, iri: str, name: str, default: str) -> str: ...
+
+    def text(self, iri: str, name: str, default: str | None = None) -> str | None:
+        """A node's literal attribute as text (``notation``, ``enumName``, ``note``), else ``default``.
+
+        With :meth:`flag`, :meth:`source_iris` and :meth:`target`, the readers that turn RDF nodes
+        into dataclasses; they replace reading the attribute dict by hand.
+
+        >>> kg = KnowledgeGraph.default()
+        >>> kg.text(kg.code_iri("96368"), "notation")
+        '96368'
+        >>> kg.text("https://example.org/absent", "notation", "none on file")
+        'none on file'
+        """
+        value = self.node(iri).get(name)
+        return default if value is None else str(value)
+
+    def flag(self, iri: str, name: str) -> bool:
+        """A node's boolean attribute (``ck:standalone``, ``ck:timeBased``); absent is false.
+
+        Raises:
+            TypeError: the attribute holds something other than a boolean (a typo in the data).
+
+        >>> kg = KnowledgeGraph.default()
+        >>> kg.flag(kg.code_iri("96368"), "noSuchFlag")
+        False
+        """
+        value = self.node(iri).get(name, False)
+        if not isinstance(value, bool):
+            raise TypeError(f"{iri}: {name} is {value!r}, not a boolean")
+        return value
+
+    def source_iris(self, iri: str) -> tuple[str, ...]:
+        """The IRIs of the ``dcterms:source`` nodes of a node (see :meth:`sources_of` for the objects).
+
+        >>> kg = KnowledgeGraph.default()
+        >>> len(kg.source_iris(kg.code_iri("96368"))) > 0
+        True
+        """
+        value = self.node(iri).get("sources", ())
+        return tuple(value) if isinstance(value, (tuple, list, set, frozenset)) else (str(value),)
 
     def code_iri(self, code: str) -> str | None:
         """The IRI of a code notation, or ``None``.

@@ -155,7 +155,7 @@ class EncounterRules:
         return self.kg.target(iri, key)
 
     def _enum_name(self, iri: str | None) -> str | None:
-        return None if iri is None else self.kg.node(iri).get("enumName")
+        return None if iri is None else self.kg.text(iri, "enumName")
 
     def label(self, iri: str) -> str:
         """The human label of an individual (``skos:prefLabel`` or ``rdfs:label``)."""
@@ -165,35 +165,35 @@ class EncounterRules:
     def _read(self) -> None:
         kg = self.kg
         for iri in self._active(CK.SubstanceCategory):
-            name = str(kg.node(iri).get("enumName"))
+            name = kg.text(iri, "enumName", "")
             self.categories[name] = iri
-            if kg.node(iri).get("fluidOnly"):
+            if kg.flag(iri, "fluidOnly"):
                 self.fluid_categories.add(name)
             broader = self._enum_name(self._one(iri, "broaderCategory"))
             if broader is not None:
                 self.broader[name] = str(broader)
         for iri in self._active(CK.AdministrationRoute):
-            name = str(kg.node(iri).get("enumName"))
+            name = kg.text(iri, "enumName", "")
             self.routes[name] = iri
             mode = self._one(iri, "intendedMode")
             if mode is not None:
                 self.intended_mode[name] = mode
         for iri in self._active(CK.Perspective):
-            name = str(kg.node(iri).get("enumName"))
+            name = kg.text(iri, "enumName", "")
             self.perspectives[name] = iri
             claim_type = self._enum_name(self._one(iri, "claimType"))
             if claim_type is not None:
                 self.claim_types[name] = str(claim_type)
         for iri in self._active(CK.DeliveryMode):
-            self.mode_names[iri] = str(kg.node(iri).get("enumName", local_name(iri)))
-            if kg.node(iri).get("standalone"):
+            self.mode_names[iri] = kg.text(iri, "enumName", local_name(iri))
+            if kg.flag(iri, "standalone"):
                 self.standalone_modes.add(iri)
-            if kg.node(iri).get("timeBased"):
+            if kg.flag(iri, "timeBased"):
                 self.time_based_modes.add(iri)
             line = self._one(iri, "accessLine")
             if line is not None:
                 self.access_lines[iri] = line
-                if kg.node(line).get("sitesShareAccess"):
+                if kg.flag(line, "sitesShareAccess"):
                     self.shared_site_lines.add(line)
         for iri in self._active(CK.DeliveryRule):
             node, route, mode = kg.node(iri), self._enum_name(self._one(iri, "route")), self._one(iri, "deliveryMode")
@@ -219,7 +219,7 @@ class EncounterRules:
             if kind is None or role is None:
                 continue
             produced = self._one(iri, "producesCode")
-            notation = kg.node(produced).get("notation") if produced else None
+            notation = kg.text(produced, "notation") if produced else None
             self._code_rules[(kind, str(role))].append(CodeRule(
                 iri=iri, kind=kind, role=str(role), code=None if notation is None else str(notation),
                 perspectives=frozenset(str(self._enum_name(p)) for p in kg.targets(iri, "perspective")),
@@ -233,7 +233,7 @@ class EncounterRules:
             ))
         for iri in self._active(CK.EncounterModifierRule):
             role, modifier = self._enum_name(self._one(iri, "codingRole")), self._one(iri, "producesModifier")
-            notation = kg.node(modifier).get("notation") if modifier else None
+            notation = kg.text(modifier, "notation") if modifier else None
             if role is not None and notation is not None:
                 node = kg.node(iri)
                 self.modifier_rules[str(role)] = ModifierRule(iri, str(role), str(notation), node.get("note"),
@@ -357,6 +357,6 @@ class EncounterRules:
     def role_label(self, role: str) -> str:
         """The label of a coding role, by its enum name."""
         for iri in self.kg.nodes_of_type(CK.CodingRole):
-            if self.kg.node(iri).get("enumName") == role:
+            if self.kg.text(iri, "enumName") == role:
                 return self.label(iri)
         return role.lower().replace("_", " ")
