@@ -215,14 +215,35 @@ class BulkEdges:
         if not wanted:
             return set()
         day = as_of.toordinal()
-        found: set[int] = set()
-        for row in range(self.src_offsets[node], self.src_offsets[node + 1]):
+        kind, effective, end = self.kind, self.effective, self.end
+        every_kind = len(wanted) == len(self.kinds)
+        lo, hi = self.src_offsets[node], self.src_offsets[node + 1]
+        # One comprehension per direction (no method call per row): hubs have thousands of rows.
+        found = {other for row, other in zip(range(lo, hi), self.dst[lo:hi], strict=True)
+                 if effective[row] <= day and (not end[row] or day < end[row]) and (every_kind or kind[row] in wanted)}
+        src = self.src
+        found.update(src[row] for row in self.dst_rows[self.dst_offsets[node]:self.dst_offsets[node + 1]]
+                     if effective[row] <= day and (not end[row] or day < end[row]) and (every_kind or kind[row] in wanted))
+        nodes = self.nodes
+        return {nodes[n] for n in found}
+
+    def first_between(self, source: str, target: str, kinds: frozenset[str], as_of: date) -> Edge | None:
+        """The first active row (in row order) of one of ``kinds`` from ``source`` to ``target``, or ``None``.
+
+        A binary search; the attribute dict is built for the row returned only.
+        """
+        s, t = self.node_index.get(source), self.node_index.get(target)
+        if s is None or t is None:
+            return None
+        wanted = {self.kinds.index(k) for k in kinds if k in self.kind_set}
+        day = as_of.toordinal()
+        hi = self.src_offsets[s + 1]
+        row = bisect_left(self.dst, t, self.src_offsets[s], hi)
+        while row < hi and self.dst[row] == t:
             if self.kind[row] in wanted and self._active(row, day):
-                found.add(self.dst[row])
-        for row in self.dst_rows[self.dst_offsets[node]:self.dst_offsets[node + 1]]:
-            if self.kind[row] in wanted and self._active(row, day):
-                found.add(self.src[row])
-        return {self.nodes[n] for n in found}
+                return self._edge(row)
+            row += 1
+        return None
 
     def edges_between(self, source: str, target: str, kind: str | None, as_of: date) -> list[Edge]:
         """Active rows of one kind (``None``: every kind) from ``source`` to ``target``, in row
