@@ -6,7 +6,7 @@ Functions here take the :class:`kg.graph.KnowledgeGraph` they read; the facade's
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import pairwise
 from operator import itemgetter
@@ -161,13 +161,6 @@ def _reach(
     return parents, levels
 
 
-def _chain(parents: Mapping[str, str], target: str) -> list[str]:
-    chain = [target]
-    while parents[chain[-1]] != chain[-1]:
-        chain.append(parents[chain[-1]])
-    return chain[::-1]
-
-
 def walk(
     kg: KnowledgeGraph, source: str, kinds: Iterable[str] | None, as_of: date | None, depth: int, enough: int | None = None
 ) -> dict[str, list[str]]:
@@ -231,9 +224,19 @@ def related(
         if len(kept) >= wanted_count:
             break
         kept.extend((depth_, target) for target in _by_notation(kg, level)[: wanted_count - len(kept)])
-    return [RelatedCode(code_object(kg, target), depth_,
-                        tuple(hop(kg, a, b, names, as_of) for a, b in pairwise(_chain(parents, target))))
-            for depth_, target in kept]
+    paths: dict[str, tuple[Relationship, ...]] = {iri: ()}  # a code's path extends its parent's
+
+    def path_to(target: str) -> tuple[Relationship, ...]:
+        unexplained = []
+        while target not in paths:
+            unexplained.append(target)
+            target = parents[target]
+        found = paths[target]
+        for node in reversed(unexplained):
+            found = paths[node] = (*found, hop(kg, parents[node], node, names, as_of))
+        return found
+
+    return [RelatedCode(code_object(kg, target), depth_, path_to(target)) for depth_, target in kept]
 
 
 def _by_notation(kg: KnowledgeGraph, level: list[str]) -> list[str]:
@@ -243,7 +246,7 @@ def _by_notation(kg: KnowledgeGraph, level: list[str]) -> list[str]:
     code of a walk has no parent, so it never appears in a level.
     """
     rank = kg._index.ranks
-    codes = [target for target in level if target in rank]
+    codes = list(filter(rank.__contains__, level))
     if len(codes) < len(level):  # nodes outside the code index that may still carry a notation
         nodes, notations = kg.graph.nodes, kg._index.notations
         keyed: list[tuple[str, str]] = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
