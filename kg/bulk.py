@@ -145,15 +145,17 @@ class BulkEdges:
         top = width + shift
         self.dst_offsets = array("i", (bisect_left(by_dst, n << top) for n in range(count + 1)))
         self.dst_rows = array("i", (k & mask for k in by_dst))
+        self._kind_memo: dict[frozenset[str], frozenset[int]] = {}
 
     def __len__(self) -> int:
         return len(self.src)
 
     def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "_kind_memo"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._kind_memo = {}
 
     # ------------------------------------------------------------------ rows
     def _active(self, row: int, day: int) -> bool:
@@ -183,6 +185,13 @@ class BulkEdges:
     def _edge(self, row: int) -> Edge:
         return Edge(self.nodes[self.src[row]], self.nodes[self.dst[row]], self.attrs(row))
 
+    def _kind_indexes(self, kinds: frozenset[str]) -> frozenset[int]:
+        """The kind column values of some edge kinds (memoised: traversals ask per hop)."""
+        found = self._kind_memo.get(kinds)
+        if found is None:
+            found = self._kind_memo[kinds] = frozenset(self.kinds.index(k) for k in kinds if k in self.kind_set)
+        return found
+
     def _wanted(self, kind: str | None) -> int | None:
         return None if kind is None else self.kinds.index(kind)
 
@@ -211,7 +220,7 @@ class BulkEdges:
         node = self.node_index.get(iri)
         if node is None:
             return set()
-        wanted = {self.kinds.index(k) for k in kinds if k in self.kind_set}
+        wanted = self._kind_indexes(kinds)
         if not wanted:
             return set()
         day = as_of.toordinal()
@@ -235,7 +244,7 @@ class BulkEdges:
         s, t = self.node_index.get(source), self.node_index.get(target)
         if s is None or t is None:
             return None
-        wanted = {self.kinds.index(k) for k in kinds if k in self.kind_set}
+        wanted = self._kind_indexes(kinds)
         day = as_of.toordinal()
         hi = self.src_offsets[s + 1]
         row = bisect_left(self.dst, t, self.src_offsets[s], hi)

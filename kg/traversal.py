@@ -8,7 +8,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 from datetime import date
-from itertools import pairwise
+from itertools import filterfalse, pairwise
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -24,8 +24,9 @@ __all__ = ["add_on_edges", "add_ons", "hop", "meet", "neighbours", "path", "rela
 _RELATION_KINDS = frozenset(k.value for k in RelationKind)
 #: Relationship objects kept for reuse (they are immutable, like the graph they come from).
 _RELATIONSHIP_MEMO_SIZE = 100_000
-#: Sorted neighbour lists kept for reuse (node, kinds, day); a hub's list holds thousands of codes.
-_NEIGHBOUR_MEMO_SIZE = 4096
+#: Sorted neighbour lists kept for reuse (node, kinds, day). A hub's list holds up to a few
+#: thousand codes at full scale, so this bounds the memo to some tens of MB.
+_NEIGHBOUR_MEMO_SIZE = 2048
 
 
 def relationship(kg: KnowledgeGraph, edge: Edge) -> Relationship:
@@ -148,10 +149,11 @@ def _reach(
     for _ in range(depth):
         following: list[str] = []
         for node in frontier:
-            for neighbour in neighbours(kg, node, wanted, day):
-                if neighbour not in parents:
-                    parents[neighbour] = node
-                    following.append(neighbour)
+            # filterfalse over the dict's own __contains__: no bytecode per neighbour, and a
+            # hub at full scale lists thousands of them.
+            fresh = list(filterfalse(parents.__contains__, neighbours(kg, node, wanted, day)))
+            parents.update(dict.fromkeys(fresh, node))
+            following += fresh
         if not following:
             break
         levels.append(following)
