@@ -145,15 +145,17 @@ class BulkEdges:
         top = width + shift
         self.dst_offsets = array("i", (bisect_left(by_dst, n << top) for n in range(count + 1)))
         self.dst_rows = array("i", (k & mask for k in by_dst))
+        self._kind_memo: dict[frozenset[str], frozenset[int]] = {}
 
     def __len__(self) -> int:
         return len(self.src)
 
     def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "_kind_memo"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._kind_memo = {}
 
     # ------------------------------------------------------------------ rows
     def _active(self, row: int, day: int) -> bool:
@@ -183,6 +185,13 @@ class BulkEdges:
     def _edge(self, row: int) -> Edge:
         return Edge(self.nodes[self.src[row]], self.nodes[self.dst[row]], self.attrs(row))
 
+    def _kind_indexes(self, kinds: frozenset[str]) -> frozenset[int]:
+        """The kind column values of some edge kinds (memoised: traversals ask per hop)."""
+        found = self._kind_memo.get(kinds)
+        if found is None:
+            found = self._kind_memo[kinds] = frozenset(self.kinds.index(k) for k in kinds if k in self.kind_set)
+        return found
+
     def _wanted(self, kind: str | None) -> int | None:
         return None if kind is None else self.kinds.index(kind)
 
@@ -211,18 +220,39 @@ class BulkEdges:
         node = self.node_index.get(iri)
         if node is None:
             return set()
-        wanted = {self.kinds.index(k) for k in kinds if k in self.kind_set}
+        wanted = self._kind_indexes(kinds)
         if not wanted:
             return set()
         day = as_of.toordinal()
-        found: set[int] = set()
-        for row in range(self.src_offsets[node], self.src_offsets[node + 1]):
+        kind, effective, end = self.kind, self.effective, self.end
+        every_kind = len(wanted) == len(self.kinds)
+        lo, hi = self.src_offsets[node], self.src_offsets[node + 1]
+        # One comprehension per direction (no method call per row): hubs have thousands of rows.
+        found = {other for row, other in zip(range(lo, hi), self.dst[lo:hi], strict=True)
+                 if effective[row] <= day and (not end[row] or day < end[row]) and (every_kind or kind[row] in wanted)}
+        src = self.src
+        found.update(src[row] for row in self.dst_rows[self.dst_offsets[node]:self.dst_offsets[node + 1]]
+                     if effective[row] <= day and (not end[row] or day < end[row]) and (every_kind or kind[row] in wanted))
+        nodes = self.nodes
+        return {nodes[n] for n in found}
+
+    def first_between(self, source: str, target: str, kinds: frozenset[str], as_of: date) -> Edge | None:
+        """The first active row (in row order) of one of ``kinds`` from ``source`` to ``target``, or ``None``.
+
+        A binary search; the attribute dict is built for the row returned only.
+        """
+        s, t = self.node_index.get(source), self.node_index.get(target)
+        if s is None or t is None:
+            return None
+        wanted = self._kind_indexes(kinds)
+        day = as_of.toordinal()
+        hi = self.src_offsets[s + 1]
+        row = bisect_left(self.dst, t, self.src_offsets[s], hi)
+        while row < hi and self.dst[row] == t:
             if self.kind[row] in wanted and self._active(row, day):
-                found.add(self.dst[row])
-        for row in self.dst_rows[self.dst_offsets[node]:self.dst_offsets[node + 1]]:
-            if self.kind[row] in wanted and self._active(row, day):
-                found.add(self.src[row])
-        return {self.nodes[n] for n in found}
+                return self._edge(row)
+            row += 1
+        return None
 
     def edges_between(self, source: str, target: str, kind: str | None, as_of: date) -> list[Edge]:
         """Active rows of one kind (``None``: every kind) from ``source`` to ``target``, in row

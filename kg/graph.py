@@ -13,7 +13,6 @@ Every method that reads facts which change over time takes ``as_of`` (a ``dateti
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,7 +39,7 @@ from kg.model import (
     Source,
     is_active,
 )
-from kg.search_index import PrefixIndex
+from kg.search_index import CodeIndex
 from kg.snapshot import cached_load
 
 __all__ = ["KnowledgeGraph", "UnknownCodeError"]
@@ -100,15 +99,17 @@ class KnowledgeGraph:
         # When the data was built (kept in the snapshot), not when this process loaded it.
         self.built_at = getattr(result, "built_at", "") or datetime.now(UTC).isoformat(timespec="seconds")
         self.content_digest: str = getattr(result, "content_digest", "")
-        self._codes: dict[str, str] = {}
-        self._of_type: dict[str, list[str]] = defaultdict(list)
-        self._search_index: dict[str, set[str]] = defaultdict(set)
-        self._prefix_index: PrefixIndex | None = None  # sorted words, built on the first search
+        # Snapshots carry the code indexes; a graph parsed without one builds them here.
+        index = getattr(result, "index", None)
+        self._index: CodeIndex = index if isinstance(index, CodeIndex) else lookup.build_index(self.graph)
+        self._codes: dict[str, str] = self._index.codes
+        self._of_type: dict[str, list[str]] = self._index.of_type
         self._code_cache: dict[str, Code] = {}
         self._source_cache: dict[str, Source] = {}
         self._targets_memo: dict[tuple[str, str], tuple[str, ...]] = {}
         self._relationship_memo: dict[tuple[str, str, str], Relationship] = {}
-        lookup.index_codes(self)
+        self._neighbour_memo: dict[tuple[str, frozenset[str], date], tuple[str, ...]] = {}
+        self._hop_memo: dict[tuple[str, str, frozenset[str], date], Relationship] = {}
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -294,9 +295,11 @@ class KnowledgeGraph:
         return found
 
     def clear_memos(self) -> None:
-        """Forget memoised lookups (targets, relationship objects); benchmarks measure cold costs with it."""
+        """Forget memoised lookups (targets, relationship objects, neighbours); benchmarks measure cold costs with it."""
         self._targets_memo.clear()
         self._relationship_memo.clear()
+        self._neighbour_memo.clear()
+        self._hop_memo.clear()
 
     def targets(self, iri: str, kind: str) -> tuple[str, ...]:
         """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``.

@@ -34,6 +34,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from kg.bulk import BulkEdgeBuilder, BulkEdges
+from kg.search_index import CodeIndex
 from kg.vocab import CK, DCTERMS, RDF, XSD, local_name
 
 __all__ = ["EdgeClass", "GraphLoadError", "LoadResult", "load_graph", "parse_triples", "rdf_files"]
@@ -72,6 +73,8 @@ class LoadResult:
     built_at: str = ""
     #: A digest of the input files' contents per layer (not their paths): equal data, equal digest.
     content_digest: str = ""
+    #: The code indexes, built before a snapshot is written so a start from it skips rebuilding them.
+    index: CodeIndex | None = None
 
 
 def rdf_files(directory: Path) -> list[Path]:

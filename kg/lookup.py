@@ -6,16 +6,19 @@ Functions here take the :class:`kg.graph.KnowledgeGraph` they read; the facade's
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from kg.model import Code, RelationKind
-from kg.search_index import PrefixIndex
+from kg.search_index import CodeIndex
 from kg.vocab import CK, local_name
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from kg.graph import KnowledgeGraph
 
-__all__ = ["code_object", "index_codes", "is_add_on", "search", "tokens"]
+__all__ = ["build_index", "code_object", "is_add_on", "search", "tokens"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -31,26 +34,37 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
+def build_index(graph: nx.MultiDiGraph) -> CodeIndex:
+    """The notation, type and word indexes of a loaded graph.
 
+    Args:
+        graph: the runtime graph of a :class:`kg.load.LoadResult`.
 
-
-def index_codes(kg: KnowledgeGraph) -> None:
-    g = kg.graph
-    for node, attrs in g.nodes(data=True):
-        for t in attrs.get("types", ()):
-            kg._of_type[t].append(node)
-    for node in kg._of_type[CK.Code]:
-        attrs = g.nodes[node]
+    Returns:
+        A :class:`CodeIndex`; :func:`kg.snapshot.cached_load` stores it in the snapshot.
+    """
+    of_type: defaultdict[str, list[str]] = defaultdict(list)
+    for node, types in graph.nodes(data="types", default=()):
+        for t in types:
+            of_type[t].append(node)
+    codes: dict[str, str] = {}
+    notations: dict[str, str] = {}
+    words: defaultdict[str, set[str]] = defaultdict(set)
+    nodes = graph.nodes
+    for node in of_type.get(CK.Code, ()):
+        attrs = nodes[node]
         notation = attrs.get("notation")
         if notation is None:
             continue
-        kg._codes[str(notation).upper()] = node
-        words = [str(notation).lower()]
-        for field in ("prefLabel", "description", "altLabel"):
-            for text in _tuple(attrs.get(field)):
-                words.extend(tokens(str(text)))
-        for word in words:
-            kg._search_index[word].add(node)
+        codes[str(notation).upper()] = node
+        notations[node] = str(notation)
+        found = [str(notation).lower()]
+        for name in ("prefLabel", "description", "altLabel"):
+            for text in _tuple(attrs.get(name)):
+                found.extend(tokens(str(text)))
+        for word in found:
+            words[word].add(node)
+    return CodeIndex(codes=codes, of_type=dict(of_type), notations=notations, words=dict(words))
 
 
 def code_object(kg: KnowledgeGraph, iri: str) -> Code:
@@ -96,9 +110,7 @@ def search(kg: KnowledgeGraph, text: str, first: int = 20) -> list[Code]:
         return []
     candidates: set[str] | None = None
     for word in words:
-        if kg._prefix_index is None:
-            kg._prefix_index = PrefixIndex(kg._search_index)
-        hits = kg._prefix_index.hits(word)
+        hits = kg._index.prefixes.hits(word)
         candidates = hits if candidates is None else candidates & hits
         if not candidates:
             return []

@@ -10,6 +10,8 @@ prove it was written by this installation:
 * the snapshot key is a digest of the *content* of every input (release files by the sha256
   their verified manifest records, other files hashed) and of the engine's source code, not of
   paths and mtimes: any change to data or code builds a fresh snapshot.
+* the file starts with a format line (:data:`_MAGIC`) that changes with what a snapshot holds;
+  a file of another format is removed and rebuilt.
 * the cache directory (``$CODINGKG_CACHE_DIR``, else ``~/.cache/codingkg``) is created 0700; one
   that is group- or world-writable or owned by another user is refused with a warning, as is a
   key file others can read, and the graph is then loaded from RDF.
@@ -23,6 +25,7 @@ written (read-only home, full disk) only costs speed.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import hmac
 import logging
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import IO
 
 from kg.load import LoadResult, load_graph
+from kg.lookup import build_index
 
 __all__ = [
     "KEEP_SNAPSHOTS",
@@ -52,7 +56,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_MAGIC = b"codingkg-snapshot-v2\n"
+#: The format line; bumped whenever what a snapshot holds changes (v3: the code indexes), so an older
+#: file is rebuilt, never read as the new layout.
+_MAGIC = b"codingkg-snapshot-v3\n"
 _TAG_BYTES = hashlib.sha256().digest_size
 _SECRET_BYTES = 32
 #: Snapshots kept in the cache directory (the newest; one per data set served recently).
@@ -191,7 +197,16 @@ def _read(target: Path, secret: bytes, key: str) -> LoadResult:
         if not hmac.compare_digest(mac.digest(), tag):
             raise ValueError("authentication tag does not match (not written by this installation, or damaged)")
         handle.seek(len(_MAGIC) + _TAG_BYTES)
-        result = pickle.load(handle)
+        # Unpickling a full quarter allocates millions of containers, and every few hundred
+        # allocations the cyclic collector would walk the ones made so far (4x the time of the
+        # load itself); nothing made here is garbage before it is done.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result = pickle.load(handle)
+        finally:
+            if collecting:
+                gc.enable()
     if not isinstance(result, LoadResult):
         raise ValueError(f"holds a {type(result).__name__}, not a loaded graph")
     return result
@@ -298,6 +313,7 @@ def cached_load(
             log.warning("ignoring snapshot %s and rebuilding: %s", target, err)
             target.unlink(missing_ok=True)
     result = load_graph(layers)
+    result.index = build_index(result.graph)  # saved with the graph: a start from the snapshot skips it
     try:
         _write(target, secret, key, result)
         prune(cache)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 from datetime import date
-from itertools import pairwise
+from itertools import filterfalse, pairwise
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from kg.lookup import code_object
@@ -23,6 +24,9 @@ __all__ = ["add_on_edges", "add_ons", "hop", "meet", "neighbours", "path", "rela
 _RELATION_KINDS = frozenset(k.value for k in RelationKind)
 #: Relationship objects kept for reuse (they are immutable, like the graph they come from).
 _RELATIONSHIP_MEMO_SIZE = 100_000
+#: Sorted neighbour lists kept for reuse (node, kinds, day). A hub's list holds up to a few
+#: thousand codes at full scale, so this bounds the memo to some tens of MB.
+_NEIGHBOUR_MEMO_SIZE = 2048
 
 
 def relationship(kg: KnowledgeGraph, edge: Edge) -> Relationship:
@@ -100,19 +104,63 @@ def relationships(
     return sorted(rels, key=lambda r: (r.kind.value, r.from_code.code, r.to_code.code))
 
 
-def neighbours(kg: KnowledgeGraph, node: str, wanted: frozenset[str], day: date) -> list[str]:
-    """Codes one active relationship of a wanted kind away, either direction, sorted."""
+def neighbours(kg: KnowledgeGraph, node: str, wanted: frozenset[str], day: date) -> tuple[str, ...]:
+    """Codes one active relationship of a wanted kind away, either direction, sorted.
+
+    Memoised per node, kinds and day (bounded): a walk at full scale expands hubs with
+    thousands of PTP rows, and the same hubs recur from query to query.
+    """
+    key = (node, wanted, day)
+    memo = kg._neighbour_memo
+    found_memo = memo.get(key)
+    if found_memo is not None:
+        return found_memo
     found: set[str] = set()
-    for _, other, attrs in kg.graph.out_edges(node, data=True):
-        if attrs["kind"] in wanted and is_active(attrs, day):
-            found.add(other)
-    for other, _, attrs in kg.graph.in_edges(node, data=True):
-        if attrs["kind"] in wanted and is_active(attrs, day):
-            found.add(other)
+    if node in kg.graph:
+        for _, other, attrs in kg.graph.out_edges(node, data=True):
+            if attrs["kind"] in wanted and is_active(attrs, day):
+                found.add(other)
+        for other, _, attrs in kg.graph.in_edges(node, data=True):
+            if attrs["kind"] in wanted and is_active(attrs, day):
+                found.add(other)
     if kg.bulk is not None:
         found |= kg.bulk.neighbours(node, wanted, day)
     found.discard(node)
-    return sorted(found)
+    result = tuple(sorted(found))
+    if len(memo) >= _NEIGHBOUR_MEMO_SIZE:
+        memo.clear()  # bounded; refilled by the hubs still asked about
+    memo[key] = result
+    return result
+
+
+def _reach(
+    kg: KnowledgeGraph, source: str, wanted: frozenset[str], day: date, depth: int, enough: int | None
+) -> tuple[dict[str, str], list[list[str]]]:
+    """Every code reached, breadth first: the code each was reached from, and the codes of each hop.
+
+    Returns:
+        ``(parents, levels)``: ``parents`` maps each code (``source`` to itself) to the code it was
+        first reached from; ``levels[k]`` lists the codes first reached at hop ``k + 1``, in the
+        order the walk met them.
+    """
+    parents = {source: source}
+    levels: list[list[str]] = []
+    frontier = [source]
+    for _ in range(depth):
+        following: list[str] = []
+        for node in frontier:
+            # filterfalse over the dict's own __contains__: no bytecode per neighbour, and a
+            # hub at full scale lists thousands of them.
+            fresh = list(filterfalse(parents.__contains__, neighbours(kg, node, wanted, day)))
+            parents.update(dict.fromkeys(fresh, node))
+            following += fresh
+        if not following:
+            break
+        levels.append(following)
+        if enough is not None and len(parents) > enough:
+            break
+        frontier = following
+    return parents, levels
 
 
 def walk(
@@ -127,37 +175,36 @@ def walk(
     which ``enough`` codes have been reached (farther hops could not rank before them).
     """
     wanted = _RELATION_KINDS if kinds is None else frozenset(kinds) & _RELATION_KINDS
-    day = as_of or date.today()
-    paths = {source: [source]}
-    frontier = [source]
-    for _ in range(depth):
-        following: list[str] = []
-        for node in frontier:
-            for neighbour in neighbours(kg, node, wanted, day):
-                if neighbour in paths:
-                    continue
-                paths[neighbour] = [*paths[node], neighbour]
-                following.append(neighbour)
-        if not following or (enough is not None and len(paths) > enough):
-            break
-        frontier = following
+    parents, _ = _reach(kg, source, wanted, as_of or date.today(), depth, enough)
+    paths: dict[str, list[str]] = {}
+    for node, parent in parents.items():
+        paths[node] = [*paths[parent], node] if node != source else [node]
     return paths
 
 
 def hop(kg: KnowledgeGraph, a: str, b: str, kinds: Iterable[str] | None, as_of: date | None) -> Relationship:
     wanted = _RELATION_KINDS if kinds is None else frozenset(kinds)
     day = as_of or date.today()
+    key = (a, b, wanted, day)
+    memo = kg._hop_memo
+    found = memo.get(key)
+    if found is not None:
+        return found
     for source, target in ((a, b), (b, a)):
         if source not in kg.graph:
             continue
-        # The edges between the two codes only, in the order edges() lists them (bulk rows
-        # first): scanning every edge at a hub costs thousands of rows per hop at full scale.
-        between = kg.bulk.edges_between(source, target, None, day) if kg.bulk is not None else []
-        between += [Edge(source, target, attrs) for attrs in kg.graph.succ.get(source, {}).get(target, {}).values()
-                    if is_active(attrs, day)]
-        for edge in between:
-            if edge.kind in wanted:
-                return relationship(kg, edge)
+        # The first active edge of a wanted kind between the two codes, bulk rows first (in row
+        # order), then graph edges: the order edges() lists them. A binary search in the bulk
+        # table, not a scan of a hub's thousands of rows.
+        edge = kg.bulk.first_between(source, target, wanted, day) if kg.bulk is not None else None
+        if edge is None:
+            edge = next((Edge(source, target, attrs) for attrs in kg.graph.succ.get(source, {}).get(target, {}).values()
+                         if attrs["kind"] in wanted and is_active(attrs, day)), None)
+        if edge is not None:
+            if len(memo) >= _RELATIONSHIP_MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = relationship(kg, edge)
+            return found
     raise LookupError(f"no relationship between {a} and {b}")
 
 
@@ -171,16 +218,51 @@ def related(
     """Codes within ``depth`` relationship hops, each with the path that reaches it; see :meth:`KnowledgeGraph.related`."""
     iri = kg.require_code_iri(code)
     names = None if kinds is None else [RelationKind(k).value for k in kinds]
-    paths = walk(kg, iri, names, as_of, max(depth, 0), enough=limit)
-    reached = sorted(
-        ((len(nodes) - 1, code_object(kg, target), nodes) for target, nodes in paths.items()
-         if target != iri and kg.node(target).get("notation") is not None),
-        key=lambda item: (item[0], item[1].code),
-    )
-    if limit is not None:
-        reached = reached[: max(limit, 0)]
-    return [RelatedCode(obj, hops, tuple(hop(kg, a, b, names, as_of) for a, b in pairwise(nodes)))
-            for hops, obj, nodes in reached]
+    wanted = _RELATION_KINDS if names is None else frozenset(names) & _RELATION_KINDS
+    parents, levels = _reach(kg, iri, wanted, as_of or date.today(), max(depth, 0), limit)
+    wanted_count = sum(map(len, levels)) if limit is None else max(limit, 0)
+    kept: list[tuple[int, str]] = []
+    for depth_, level in enumerate(levels, start=1):
+        if len(kept) >= wanted_count:
+            break
+        kept.extend((depth_, target) for target in _by_notation(kg, level)[: wanted_count - len(kept)])
+    paths: dict[str, tuple[Relationship, ...]] = {iri: ()}  # a code's path extends its parent's
+
+    def path_to(target: str) -> tuple[Relationship, ...]:
+        unexplained = []
+        while target not in paths:
+            unexplained.append(target)
+            target = parents[target]
+        found = paths[target]
+        for node in reversed(unexplained):
+            found = paths[node] = (*found, hop(kg, parents[node], node, names, as_of))
+        return found
+
+    return [RelatedCode(code_object(kg, target), depth_, path_to(target)) for depth_, target in kept]
+
+
+def _by_notation(kg: KnowledgeGraph, level: list[str]) -> list[str]:
+    """The codes of one hop that carry a notation, sorted by it; ties keep the walk's order.
+
+    The ranks come from the code index (a C-level sort key, no Code objects); the start
+    code of a walk has no parent, so it never appears in a level.
+    """
+    rank = kg._index.ranks
+    codes = list(filter(rank.__contains__, level))
+    if len(codes) < len(level):  # nodes outside the code index that may still carry a notation
+        nodes, notations = kg.graph.nodes, kg._index.notations
+        keyed: list[tuple[str, str]] = []
+        for target in level:
+            notation = notations.get(target)
+            if notation is None and target in nodes:
+                found = nodes[target].get("notation")
+                notation = None if found is None else str(found)
+            if notation is not None:
+                keyed.append((notation, target))
+        keyed.sort(key=itemgetter(0))
+        return [target for _, target in keyed]
+    codes.sort(key=rank.__getitem__)
+    return codes
 
 
 def path(

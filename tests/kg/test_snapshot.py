@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg import snapshot
+from kg import lookup, snapshot
+from kg.graph import KnowledgeGraph
 from kg.load import load_graph
 from ontology import default_files
 
@@ -74,6 +75,47 @@ def test_snapshot_is_written_reused_and_invalidated_by_content(cache: Path, laye
     assert parses.calls == 2
 
 
+def _index_of(index) -> tuple[dict, dict, dict, list]:
+    return index.codes, index.of_type, index.words, [sorted(index.prefixes.hits(w)) for w in ("infus", "9636", "x")]
+
+
+def test_snapshot_holds_the_code_index(cache: Path, layers, parses: _Counting, monkeypatch: pytest.MonkeyPatch) -> None:
+    written = snapshot.cached_load(layers)
+    fresh = lookup.build_index(load_graph(layers).graph)
+    assert written.index is not None and fresh.words["infusion"]
+    assert _index_of(written.index) == _index_of(fresh)
+
+    def no_rebuild(_graph):
+        raise AssertionError("rebuilt the code index although the snapshot holds it")
+
+    monkeypatch.setattr(lookup, "build_index", no_rebuild)
+    read = snapshot.cached_load(layers)
+    assert parses.calls == 1  # from the snapshot
+    assert _index_of(read.index) == _index_of(fresh)
+    kg = KnowledgeGraph(read)
+    assert [c.code for c in kg.search("concurrent infusion")] == ["96368"]
+    assert kg.code_iri("j1100") == fresh.codes["J1100"]
+
+
+def test_snapshot_of_the_previous_format_is_rebuilt_not_read(cache: Path, layers, parses: _Counting,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Written exactly as the previous version did: its format line, a valid tag, a graph without indexes.
+    old = load_graph(layers)
+    key = snapshot.snapshot_key(layers)
+    target = snapshot.snapshot_path(cache, key)
+    cache.mkdir(mode=0o700)
+    secret = snapshot._secret(cache)
+    assert secret is not None
+    with monkeypatch.context() as patch:
+        patch.setattr(snapshot, "_MAGIC", b"codingkg-snapshot-v2\n")
+        snapshot._write(target, secret, key, old)
+        assert snapshot._read(target, secret, key).index is None  # a well-formed file of the old format
+    result = snapshot.cached_load(layers)
+    assert parses.calls == 1 and result.index is not None
+    assert target.read_bytes().startswith(snapshot._MAGIC) and snapshot._MAGIC != b"codingkg-snapshot-v2\n"
+    assert snapshot.cached_load(layers).index is not None and parses.calls == 1
+
+
 def test_cache_directory_and_key_are_private(cache: Path, layers, tmp_path: Path) -> None:
     snapshot.cached_load(layers)
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
@@ -97,13 +139,13 @@ def test_planted_pickle_does_not_execute(cache: Path, layers, tmp_path: Path, pa
     target = snapshot.snapshot_path(cache, key)
     cache.mkdir(mode=0o700)
     # A bare pickle, and one dressed in the snapshot header with a forged tag, at the exact name.
-    for planted in (body, b"codingkg-snapshot-v2\n" + bytes(32) + body):
+    for planted in (body, snapshot._MAGIC + bytes(32) + body):
         target.write_bytes(planted)
         result = snapshot.cached_load(layers)
         assert not marker.exists()
         assert result.graph.number_of_nodes() > 100
     assert parses.calls == 2  # each time rebuilt from RDF
-    assert target.read_bytes()[:21] == b"codingkg-snapshot-v2\n" and body not in target.read_bytes()
+    assert target.read_bytes().startswith(snapshot._MAGIC) and body not in target.read_bytes()
 
 
 def test_flipped_byte_is_rebuilt_not_loaded(cache: Path, layers, parses: _Counting) -> None:
