@@ -13,7 +13,7 @@ from dataclasses import replace
 from kg.claims.context import ClaimContext, LineView, fill
 from kg.claims.rules import ClaimRule
 from kg.drugs import drug_category
-from kg.model import Edge, Finding, RelationKind, is_active
+from kg.model import Edge, Finding, RelationKind, Relationship, is_active
 from kg.vocab import CK
 
 __all__ = ["CHECKS", "CheckFunction"]
@@ -71,39 +71,56 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
     judges = [r for r in rules if r.contested_edges]
     for lv in ctx.known:
         assert lv.iri is not None
-        kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
-        edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
-        firm = {k: [e for e in es if not _contested(ctx, e)] for k, es in edges_of.items()}
-        if any(e.target in ctx.on_claim for es in firm.values() for e in es):
+        plan = ctx.compiled(("requires", lv.iri), lambda lv=lv: _requires_plan(ctx, rules, regular, lv))
+        firm, firm_targets, weak, verdicts, add_on_gap = plan
+        if not firm_targets.isdisjoint(ctx.on_claim):
             continue  # a primary of any list is on the claim
-        weak = [e for es in edges_of.values() for e in es if _contested(ctx, e) and e.target in ctx.on_claim]
+        weak = [e for e in weak if e.target in ctx.on_claim]
         if weak:
             other = ctx.on_claim[weak[0].target][0]
-            listed = sorted({str(ctx.kg.node(e.target).get("notation")) for es in firm.values() for e in es})
+            listed = sorted({str(ctx.kg.node(e.target).get("notation")) for e in firm})
             for rule in judges:
                 yield ctx.finding(rule, lv, (lv.notation, other.notation),
                                   ctx.values(lv, other=other.notation, otherLine=other.number,
                                              primaries=", ".join(listed)),
-                                  path=ctx.relationships([*weak, *(e for es in firm.values() for e in es)]))
+                                  path=ctx.relationships([*weak, *firm]))
             continue
-        considered_any = False
-        edges_any = False
-        for rule in regular:
-            edges = firm.get(rule.relation_kind or "", [])
-            if not edges:
-                continue
-            edges_any = True
-            considered = [e for e in edges if not rule.edit_types or e.attrs.get("editType") in rule.edit_types]
-            if not considered:
-                continue
-            considered_any = True
-            primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
-            yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, primaries=", ".join(primaries)),
-                              path=ctx.relationships(considered))
+        for rule, primaries, path in verdicts:
+            yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, primaries=primaries), path=path)
         # No primary on the claim and no rule could judge it: an add-on without listed
         # primaries (contractor-defined, or not loaded) or edges of an edit type no rule covers.
-        if not considered_any and (edges_any or ctx.is_add_on(lv)) and regular:
+        if add_on_gap:
             yield ctx.no_data(regular, lv)
+
+
+_RequiresPlan = tuple[list[Edge], frozenset[str], list[Edge], list[tuple[ClaimRule, str, tuple[Relationship, ...]]], bool]
+
+
+def _requires_plan(ctx: ClaimContext, rules: Sequence[ClaimRule], regular: Sequence[ClaimRule], lv: LineView) -> _RequiresPlan:
+    """What the add-on rules make of one code whatever else is on the claim: its firm edges
+    (every list, in rule order) and their targets, its contested edges, the finding each regular
+    rule reports when no primary is on the claim, and whether the gap is then ``NO_DATA``."""
+    assert lv.iri is not None
+    kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
+    edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
+    firm = {k: [e for e in es if not _contested(ctx, e)] for k, es in edges_of.items()}
+    weak = [e for es in edges_of.values() for e in es if _contested(ctx, e)]
+    verdicts = []
+    considered_any = edges_any = False
+    for rule in regular:
+        edges = firm.get(rule.relation_kind or "", [])
+        if not edges:
+            continue
+        edges_any = True
+        considered = [e for e in edges if not rule.edit_types or e.attrs.get("editType") in rule.edit_types]
+        if not considered:
+            continue
+        considered_any = True
+        primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
+        verdicts.append((rule, ", ".join(primaries), ctx.relationships(considered)))
+    add_on_gap = bool(not considered_any and (edges_any or ctx.is_add_on(lv)) and regular)
+    all_firm = [e for es in firm.values() for e in es]
+    return all_firm, frozenset(e.target for e in all_firm), weak, verdicts, add_on_gap
 
 
 def _contested(ctx: ClaimContext, edge: Edge) -> bool:

@@ -96,15 +96,24 @@ class ClaimContext:
         self.claim = claim
         self.as_of = as_of
         self.selection: Selection = book.select(claim.payer, claim.claim_type.value, claim.place_of_service, as_of)
+        #: Per-code facts on the date of service, shared with every claim of that date (see
+        #: :meth:`RuleBook.day_facts`); ``_memo`` holds what depends on this claim's lines.
+        self.facts = facts = book.day_facts(as_of)
         self.lines: list[LineView] = []
-        for number, line in enumerate(claim.lines, start=1):
-            iri = kg.code_iri(line.code)
-            code = kg.code(line.code, as_of) if iri is not None else None
-            self.lines.append(LineView(number, line, iri if code is not None else None, code))
-        self.known = [lv for lv in self.lines if lv.iri is not None]
+        self.known: list[LineView] = []
         self.on_claim: dict[str, list[LineView]] = {}
-        for lv in self.known:
-            self.on_claim.setdefault(lv.iri, []).append(lv)  # type: ignore[arg-type]
+        for number, line in enumerate(claim.lines, start=1):
+            key = ("code", line.code)
+            resolved = facts.get(key)
+            if resolved is None:
+                iri = kg.code_iri(line.code)
+                code = kg.code(line.code, as_of) if iri is not None else None
+                resolved = facts[key] = (iri if code is not None else None, code)
+            lv = LineView(number, line, resolved[0], resolved[1])
+            self.lines.append(lv)
+            if lv.iri is not None:
+                self.known.append(lv)
+                self.on_claim.setdefault(lv.iri, []).append(lv)
         self.payment_system = book.payment_system.get(claim.claim_type.value)
         self._memo: dict[tuple[Any, ...], Any] = {}
         #: Pair probes made by :meth:`linked_pairs` (partner sets read plus edge lookups).
@@ -128,13 +137,26 @@ class ClaimContext:
             value = self._memo[key] = compute()
             return value
 
+    def compiled(self, key: tuple[Any, ...], compute: Any) -> Any:
+        """``compute()`` once per rule selection under ``key``: what the rules that apply to this
+        claim's context make of one code (or pair), which every claim of the context reuses.
+        ``compute`` must read only the graph, the selection and the codes named in ``key``."""
+        facts = self.selection.facts
+        try:
+            return facts[key]
+        except KeyError:
+            if len(facts) > 200_000:  # bounded: codes and pairs are unbounded input at full scale
+                facts.clear()
+            value = facts[key] = compute()
+            return value
+
     def out_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` leaving ``iri`` on the date of service."""
         key = ("out", iri, kind)
-        found = self._memo.get(key)
+        found = self.facts.get(key)
         if found is None:
             day = self.as_of
-            found = self._memo[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
+            found = self.facts[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
                                        if is_active(a, day)]
             found.extend(self._bulk(iri, kind, "out"))
         return found
@@ -142,10 +164,10 @@ class ClaimContext:
     def in_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` arriving at ``iri`` on the date of service."""
         key = ("in", iri, kind)
-        found = self._memo.get(key)
+        found = self.facts.get(key)
         if found is None:
             day = self.as_of
-            found = self._memo[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
+            found = self.facts[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
                                        if is_active(a, day)]
             found.extend(self._bulk(iri, kind, "in"))
         return found
@@ -166,6 +188,7 @@ class ClaimContext:
         bulk = self.kg.bulk
         assert self.book.pairs is not None
         partners_of, bulk_partners_of = self.book.pairs.partners, self.book.pairs.bulk_partners
+        facts = self.facts
 
         def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
             pairs = []
@@ -180,15 +203,20 @@ class ClaimContext:
                         if other.iri == lv.iri or other.iri not in partners:
                             continue
                         self.pair_lookups += 1
-                        found = targets.get(other.iri)
+                        key = ("pair", lv.iri, other.iri)
+                        found = facts.get(key, facts)
+                        if found is facts:  # not yet looked up on this date
+                            found = targets.get(other.iri)
+                            if other.iri in in_bulk:
+                                assert bulk is not None
+                                # Imported PTP rows (active on the date of service) from the columnar table.
+                                imported = [e.attrs for kind in bulk.kind_set
+                                            for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]
+                                if imported:
+                                    found = [*(found or ()), *imported]
+                            facts[key] = found
                         if other.iri in in_bulk:
-                            assert bulk is not None
-                            # Imported PTP rows (active on the date of service) from the columnar table.
-                            self.pair_lookups += len(bulk.kind_set)
-                            imported = [e.attrs for kind in bulk.kind_set
-                                        for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]
-                            if imported:
-                                found = [*(found or ()), *imported]
+                            self.pair_lookups += len(bulk.kind_set)  # type: ignore[union-attr]
                         if found:
                             pairs.append((lv, other, found))
             return pairs
@@ -209,9 +237,9 @@ class ClaimContext:
 
     def mue(self, lv: LineView) -> LineMue | None:
         """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
-        key = ("mue", lv.iri)
-        if key in self._memo:
-            return self._memo[key]
+        key = ("mue", lv.iri, self.claim.claim_type)
+        if key in self.facts:
+            return self.facts[key]
         assert lv.iri is not None
         a = self._in_force(lv.iri, self.book.mue_kind, self.book.claim_type_iri.get(self.claim.claim_type.value))
         found = None
@@ -221,14 +249,14 @@ class ClaimContext:
                             # no adjudication given: counted per date of service, as KnowledgeGraph.mue does
                             per_date_of_service=bool(adjudication.get("perDateOfService", True)),
                             sources=tuple(a.get("sources", ())))
-        self._memo[key] = found
+        self.facts[key] = found
         return found
 
     def status(self, lv: LineView) -> LineStatus | None:
         """The line's status in the claim type's payment system, or ``None``."""
-        key = ("status", lv.iri)
-        if key in self._memo:
-            return self._memo[key]
+        key = ("status", lv.iri, self.claim.claim_type)
+        if key in self.facts:
+            return self.facts[key]
         system = self.book.payment_system_iri.get(self.claim.claim_type.value)
         found = None
         if system is not None and lv.iri is not None:
@@ -236,7 +264,7 @@ class ClaimContext:
             if a is not None and a.get("status"):
                 found = LineStatus(system=self.payment_system or "", info=self.book.status_info(a["status"]),
                                    sources=tuple(a.get("sources", ())))
-        self._memo[key] = found
+        self.facts[key] = found
         return found
 
     def modifier_rules(self, lv: LineView) -> list[ModifierRule]:

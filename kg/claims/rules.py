@@ -138,6 +138,10 @@ class Selection:
     undecided: tuple[ClaimRule, ...]
     payer_known: bool
     no_data: ClaimRule
+    #: What the selected rules make of one code (which rules it can fire, their code-only
+    #: values), compiled the first time a claim of this context names the code: a selection is
+    #: one payer, claim type, place of service and date, and the graph does not change.
+    facts: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -164,6 +168,7 @@ class RuleBook:
     severity_rank: dict[Severity, int] = field(default_factory=dict)
     initial_rank: dict[str, int] = field(default_factory=dict)
     _selections: dict[tuple[Any, ...], Selection] = field(default_factory=dict)
+    _days: dict[date, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, kg: KnowledgeGraph) -> RuleBook:
@@ -329,6 +334,29 @@ class RuleBook:
         self._modifier_rules.clear()
         self._selections.clear()
         self._status_info.clear()
+        self._days.clear()
+
+    def day_facts(self, as_of: date) -> dict[tuple[Any, ...], Any]:
+        """The per-code facts memoised for one date of service, shared by every claim of that date.
+
+        What a code's edges, MUE, payment status or pairs are on a date depends only on the
+        graph (immutable once loaded), the code and the date, so a claim reuses what an earlier
+        claim of the same date looked up; the claim's own lines, units and modifiers are still
+        judged afresh for every claim. Keys name the question (``("out", iri, kind)``, ...).
+
+        >>> from kg.graph import KnowledgeGraph
+        >>> book = rule_book(KnowledgeGraph.default())
+        >>> book.day_facts(date(2026, 6, 1)) is book.day_facts(date(2026, 6, 1))
+        True
+        """
+        facts = self._days.get(as_of)
+        if facts is None:
+            if len(self._days) >= 64:  # bounded: dates of service are unbounded input
+                self._days.clear()
+            facts = self._days[as_of] = {}
+        elif len(facts) > 500_000:  # bounded: pairs of codes are unbounded input at full scale
+            facts.clear()
+        return facts
 
     def payer_chain(self, payer: str) -> list[str] | None:
         """The payer's IRI followed by its baselines, or ``None`` for an unknown payer.
