@@ -284,21 +284,41 @@ class ClaimContext:
         return ", ".join(sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag)))
 
     def relationships(self, edges: Iterable[Edge]) -> tuple[Relationship, ...]:
-        """Edges as relationships, each once (an n-ary edge id can reach a check twice)."""
-        seen: dict[str, Relationship] = {}
-        for edge in edges:
-            key = str(edge.attrs.get("id")) + edge.source + edge.target
-            if key not in seen:
-                seen[key] = self.kg.relationship(edge)
-        return tuple(seen.values())
+        """Edges as relationships, each once (an n-ary edge id can reach a check twice).
+
+        The tuple is kept per graph for the same edges, so findings citing the same path share
+        it (and it is encoded once when written)."""
+        edges = list(edges)
+        keys = tuple(str(edge.attrs.get("id")) + edge.source + edge.target for edge in edges)
+        memo = self.book.paths
+        found = memo.get(keys)
+        if found is None:
+            seen: dict[str, Relationship] = {}
+            for key, edge in zip(keys, edges, strict=True):
+                if key not in seen:
+                    seen[key] = self.kg.relationship(edge)
+            if len(memo) > 65536:  # bounded: paths grow with the data
+                memo.clear()
+            found = memo[keys] = tuple(seen.values())
+        return found
 
     # ------------------------------------------------------------------ findings
     def _sources(self, rule: ClaimRule, extra: Iterable[Source | str]) -> tuple[Source, ...]:
-        found: dict[str, Source] = {s.iri: s for s in rule.sources}
-        for item in extra:
-            src = item if isinstance(item, Source) else self.kg.source(item)
-            found.setdefault(src.iri, src)
-        return tuple(sorted(found.values(), key=lambda s: (-s.confidence_rank, s.title)))
+        # Sources are graph nodes (one Source object per IRI), so their IRIs name the result;
+        # the tuple is shared by every finding citing the same sources (and encoded once).
+        items = tuple(extra)
+        key = (rule.iri, *(item if isinstance(item, str) else item.iri for item in items))
+        memo = self.book.finding_sources
+        found = memo.get(key)
+        if found is None:
+            merged: dict[str, Source] = {s.iri: s for s in rule.sources}
+            for item in items:
+                src = item if isinstance(item, Source) else self.kg.source(item)
+                merged.setdefault(src.iri, src)
+            if len(memo) > 65536:  # bounded: combinations of sources grow with the data
+                memo.clear()
+            found = memo[key] = tuple(sorted(merged.values(), key=lambda s: (-s.confidence_rank, s.title)))
+        return found
 
     def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
         """Template values for a line: the claim's plus line, code and units, plus ``more``."""

@@ -33,7 +33,7 @@ from kg.claims.index import AdjacencyIndex
 from kg.claims.rule_index import PairIndex
 from kg.drugs import clear_memo as clear_drug_memo
 from kg.graph import KnowledgeGraph
-from kg.model import Modifier, ModifierRule, Severity, Source, is_active
+from kg.model import Modifier, ModifierRule, Relationship, Severity, Source, is_active
 from kg.vocab import CK
 
 __all__ = ["ClaimRule", "ClaimRulesError", "RuleBook", "Selection", "StatusInfo", "rule_book"]
@@ -169,6 +169,10 @@ class RuleBook:
     initial_rank: dict[str, int] = field(default_factory=dict)
     _selections: dict[tuple[Any, ...], Selection] = field(default_factory=dict)
     _days: dict[date, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
+    #: A finding's sources (the rule's and the facts'), sorted once per combination of IRIs.
+    finding_sources: dict[tuple[str, ...], tuple[Source, ...]] = field(default_factory=dict)
+    #: A finding's path (relationship objects), by the keys of its edges, built once per graph.
+    paths: dict[tuple[str, ...], tuple[Relationship, ...]] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, kg: KnowledgeGraph) -> RuleBook:
@@ -335,6 +339,8 @@ class RuleBook:
         self._selections.clear()
         self._status_info.clear()
         self._days.clear()
+        self.finding_sources.clear()
+        self.paths.clear()
 
     def day_facts(self, as_of: date) -> dict[tuple[Any, ...], Any]:
         """The per-code facts memoised for one date of service, shared by every claim of that date.
