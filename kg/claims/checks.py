@@ -174,9 +174,14 @@ def _max_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Findin
 def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
     """Column-2 code (edge source) billed with its column-1 code (edge target)."""
     bypass_list = ctx.modifiers_with("bypasses_ptp")
-    pairs = [(lv, other, ctx.compiled(("conflicts", lv.iri, other.iri),
-                                      lambda a=lv, b=other, f=found: [_conflicts(ctx, r, a, b, f) for r in rules]))
-             for lv, other, found in ctx.linked_pairs()]
+    # Only pairs joined by an edge of a kind the rules read; of those, only pairs some rule reports.
+    kinds = ctx.compiled(("conflict-kinds",), lambda: frozenset(r.relation_kind or "" for r in rules))
+    pairs = []
+    for lv, other, found in ctx.linked_pairs(kinds):
+        by_rule = ctx.compiled(("conflicts", lv.iri, other.iri),
+                               lambda a=lv, b=other, f=found: [_conflicts(ctx, r, a, b, f) for r in rules])
+        if any(by_rule):
+            pairs.append((lv, other, by_rule))
     for index, rule in enumerate(rules):
         seen: set[tuple[int, str]] = set()
         for lv, other, by_rule in pairs:

@@ -179,28 +179,34 @@ class ClaimContext:
             return []
         return list(bulk.edges(iri, kind, direction, self.as_of))
 
-    def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
-        """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
-        the edges' attributes: computed once per claim. Each line intersects its code's partner
-        set (:class:`kg.claims.rule_index.PairIndex`) with the claim's codes; only pairs that
+    def linked_pairs(self, kinds: frozenset[str] | None = None) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
+        """Ordered pairs of lines whose codes are joined by an edge (any date; of one of
+        ``kinds``, or of any kind), with the attributes of every edge joining them: computed
+        once per claim and ``kinds``. Each line intersects its code's partner set
+        (:class:`kg.claims.rule_index.PairIndex`) with the claim's codes; only pairs that
         exist are probed (``pair_lookups`` counts the probes)."""
 
         bulk = self.kg.bulk
         assert self.book.pairs is not None
-        partners_of, bulk_partners_of = self.book.pairs.partners, self.book.pairs.bulk_partners
+        index = self.book.pairs
+        bulk_partners_of = index.bulk_partners
         facts = self.facts
+
+        def partners_of(iri: str) -> frozenset[str]:
+            return index.partners(iri) if kinds is None else index.partners_by(iri, kinds)
 
         def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
             pairs = []
             for lv in self.known:
                 assert lv.iri is not None
                 self.pair_lookups += 1
-                partners = partners_of(lv.iri)
-                if not partners.isdisjoint(self.on_claim):
+                common = self.on_claim.keys() & partners_of(lv.iri)
+                common.discard(lv.iri)
+                if common:
                     targets = self._index.out_by_target(lv.iri)
                     in_bulk = bulk_partners_of(lv.iri) if bulk is not None else frozenset()
                     for other in self.known:
-                        if other.iri == lv.iri or other.iri not in partners:
+                        if other.iri not in common:
                             continue
                         self.pair_lookups += 1
                         key = ("pair", lv.iri, other.iri)
@@ -221,7 +227,7 @@ class ClaimContext:
                             pairs.append((lv, other, found))
             return pairs
 
-        return self.cached(("pairs",), compute)
+        return self.cached(("pairs", kinds), compute)
 
     def _in_force(self, iri: str, kind: str, target: str | None) -> dict[str, Any] | None:
         # The fact in force for one target: active on the date of service and, among those,
