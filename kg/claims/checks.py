@@ -72,7 +72,7 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
     judges = [r for r in rules if r.contested_edges]
     for lv in ctx.known:
         assert lv.iri is not None
-        plan = ctx.compiled(("requires", lv.iri), lambda lv=lv: _requires_plan(ctx, rules, regular, lv))
+        plan = ctx.compiled(rules, ("requires", lv.iri), lambda lv=lv: _requires_plan(ctx, rules, regular, lv))
         firm, firm_targets, weak, verdicts, add_on_gap = plan
         if not firm_targets.isdisjoint(ctx.on_claim):
             continue  # a primary of any list is on the claim
@@ -175,10 +175,10 @@ def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fi
     """Column-2 code (edge source) billed with its column-1 code (edge target)."""
     bypass_list = ctx.modifiers_with("bypasses_ptp")
     # Only pairs joined by an edge of a kind the rules read; of those, only pairs some rule reports.
-    kinds = ctx.compiled(("conflict-kinds",), lambda: frozenset(r.relation_kind or "" for r in rules))
+    kinds = ctx.compiled(rules, ("conflict-kinds",), lambda: frozenset(r.relation_kind or "" for r in rules))
     pairs = []
     for lv, other, found in ctx.linked_pairs(kinds):
-        by_rule = ctx.compiled(("conflicts", lv.iri, other.iri),
+        by_rule = ctx.compiled(rules, ("conflicts", ctx.claim.claim_type, lv.iri, other.iri),
                                lambda a=lv, b=other, f=found: [_conflicts(ctx, r, a, b, f) for r in rules])
         if any(by_rule):
             pairs.append((lv, other, by_rule))
@@ -232,7 +232,7 @@ def _modifier_applicability(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> It
         unknown = [m for m in lv.line.modifiers if m not in ctx.book.modifiers]
         for modifier in unknown:
             yield ctx.no_data(rules, lv, ctx.values(lv, modifier=modifier))
-        plan = ctx.compiled(("modifiers", lv.iri, lv.line.modifiers),
+        plan = ctx.compiled(rules, ("modifiers", lv.iri, lv.line.modifiers),
                             lambda lv=lv: _modifier_plan(ctx, rules, lv))
         for rule, modifier, reasons, sources in plan:
             yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, modifier=modifier, reasons=reasons),
@@ -282,7 +282,8 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
         if status is None:
             yield ctx.no_data(rules, lv, ctx.values(lv, system=ctx.payment_system))
             continue
-        for rule, conditional in ctx.compiled(("payment", lv.iri), lambda lv=lv, status=status: _payment_plan(rules, lv, status)):
+        for rule, conditional in ctx.compiled(rules, ("payment", ctx.claim.claim_type, lv.iri),
+                                                lambda lv=lv, status=status: _payment_plan(rules, lv, status)):
             values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.system)
             if not conditional:
                 yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
@@ -358,7 +359,7 @@ def _contested_alternative(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
         on_claim_members = [lv for lv in ctx.known if lv.iri in members]
         for lv in ctx.known:
             assert lv.iri is not None
-            alternatives = ctx.compiled(("alternatives", rule.iri, lv.iri), lambda iri=lv.iri, r=rule, m=members: [
+            alternatives = ctx.compiled(None, ("alternatives", rule.iri, lv.iri), lambda iri=lv.iri, r=rule, m=members: [
                 e for e in ctx.in_edges(iri, r.relation_kind or "") if e.source in m])
             if not alternatives:
                 continue
@@ -388,7 +389,7 @@ def _drug_lines(ctx: ClaimContext) -> list[tuple[LineView, frozenset[str], str, 
     def compute() -> list[tuple[LineView, frozenset[str], str, tuple[str, ...]]]:
         found = []
         for lv in ctx.known:
-            facts = ctx.compiled(("drug", lv.notation), lambda lv=lv: _drug_facts(ctx, lv))
+            facts = ctx.compiled(None, ("drug", lv.notation), lambda lv=lv: _drug_facts(ctx, lv))
             if facts is not None:
                 found.append((lv, *facts))
         return found

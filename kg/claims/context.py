@@ -137,17 +137,23 @@ class ClaimContext:
             value = self._memo[key] = compute()
             return value
 
-    def compiled(self, key: tuple[Any, ...], compute: Any) -> Any:
-        """``compute()`` once per rule selection under ``key``: what the rules that apply to this
-        claim's context make of one code (or pair), which every claim of the context reuses.
-        ``compute`` must read only the graph, the selection and the codes named in ``key``."""
-        facts = self.selection.facts
+    def compiled(self, rules: tuple[ClaimRule, ...] | None, key: tuple[Any, ...], compute: Any) -> Any:
+        """``compute()`` once per graph, date span and ``rules`` under ``key``: what a check's
+        rules make of one code (or pair), which every later claim naming it reuses.
+
+        Args:
+            rules: the rules ``compute`` reads, as the selection holds them (the rule book
+                keeps one tuple per distinct set of rules), or ``None`` when it reads none.
+            key: names the question and every input ``compute`` reads besides the graph, the
+                date of service and ``rules``: the codes, and the claim type when it matters.
+            compute: reads only what ``key`` and ``rules`` name; never the claim's lines.
+        """
+        facts = self.facts
+        full = (id(rules), *key)
         try:
-            return facts[key]
+            return facts[full]
         except KeyError:
-            if len(facts) > 200_000:  # bounded: codes and pairs are unbounded input at full scale
-                facts.clear()
-            value = facts[key] = compute()
+            value = facts[full] = compute()
             return value
 
     def out_edges(self, iri: str, kind: str) -> list[Edge]:
