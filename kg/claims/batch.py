@@ -63,6 +63,19 @@ def _check_size(claim: Claim, limits: BatchLimits) -> None:
                               f"{limits.max_code_length} characters")
 
 
+def _standard(text: str, number: int, limits: BatchLimits) -> Claim:
+    try:
+        value: Any = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise BatchInputError(f"line {number}: not valid JSON: {err}") from None
+    try:
+        claim = claim_from_dict(value)
+        _check_size(claim, limits)
+    except ClaimInputError as err:
+        raise BatchInputError(f"line {number}: {err}") from None
+    return claim
+
+
 def parse_json_lines(lines: Iterable[str], limits: BatchLimits) -> list[Claim]:
     """Every claim of a JSON Lines text, blank lines skipped.
 
@@ -82,19 +95,13 @@ def parse_json_lines(lines: Iterable[str], limits: BatchLimits) -> list[Claim]:
         if not text.strip():
             continue
         try:
-            value: Any = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            # What orjson refuses the standard parser may still read (NaN, integers beyond 64
-            # bits), as the API's parser does; otherwise its message names the fault.
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as err:
-                raise BatchInputError(f"line {number}: not valid JSON: {err}") from None
-        try:
-            claim = claim_from_dict(value)
+            claim = claim_from_dict(orjson.loads(text))
             _check_size(claim, limits)
-        except ClaimInputError as err:
-            raise BatchInputError(f"line {number}: {err}") from None
+        except ValueError:
+            # The standard parser judges any line the fast one refuses, or reads differently
+            # (NaN; integers beyond 64 bits, which orjson reads as floats and a claim then
+            # refuses), so every answer and message is the API parser's.
+            claim = _standard(text, number, limits)
         claims.append(claim)
     if not claims:
         raise BatchInputError("no claims: expected one ClaimInput object per line")

@@ -280,8 +280,8 @@ class ClaimContext:
         return found
 
     def modifier_rules(self, lv: LineView) -> list[ModifierRule]:
-        """The modifier rules of the line's code on the date of service."""
-        return self.book.modifier_rules(lv.notation, self.as_of)
+        """The modifier rules of the line's code on the date of service (kept per date span)."""
+        return self.compiled(None, ("modifier-rules", lv.notation), lambda: self.book.modifier_rules(lv.notation, self.as_of))
 
     def is_add_on(self, lv: LineView) -> bool:
         return bool(lv.code and lv.code.is_add_on)
