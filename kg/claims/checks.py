@@ -354,13 +354,18 @@ def _contested_alternative(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
 
     Both positions go into the finding's path: the alternative edges and the packaging edges.
     """
-    for rule in rules:
+    # Per line, each rule's alternative edges (compiled per code): most codes have none.
+    named = [(lv, by_rule) for lv in ctx.known
+             if any(by_rule := ctx.compiled(rules, ("alternatives", lv.iri), lambda iri=lv.iri: [
+                 [e for e in ctx.in_edges(iri, r.relation_kind or "") if e.source in (r.applies_to or frozenset())]
+                 for r in rules]))]
+    if not named:
+        return
+    for index, rule in enumerate(rules):
         members = rule.applies_to or frozenset()
         on_claim_members = [lv for lv in ctx.known if lv.iri in members]
-        for lv in ctx.known:
-            assert lv.iri is not None
-            alternatives = ctx.compiled(None, ("alternatives", rule.iri, lv.iri), lambda iri=lv.iri, r=rule, m=members: [
-                e for e in ctx.in_edges(iri, r.relation_kind or "") if e.source in m])
+        for lv, by_rule in named:
+            alternatives = by_rule[index]
             if not alternatives:
                 continue
             contrary_kind = rule.contrary_relation_kind or ""

@@ -137,7 +137,7 @@ class ClaimContext:
             value = self._memo[key] = compute()
             return value
 
-    def compiled(self, rules: tuple[ClaimRule, ...] | None, key: tuple[Any, ...], compute: Any) -> Any:
+    def compiled(self, rules: Sequence[ClaimRule] | None, key: tuple[Any, ...], compute: Any) -> Any:
         """``compute()`` once per graph, date span and ``rules`` under ``key``: what a check's
         rules make of one code (or pair), which every later claim naming it reuses.
 
