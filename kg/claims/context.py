@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from kg.claims.model import Claim, ClaimLine
 from kg.claims.rules import ClaimRule, RuleBook, Selection, StatusInfo
@@ -32,6 +32,12 @@ def fill(template: str, values: dict[str, Any]) -> str:
     >>> fill("odd {", {})
     'odd {'
     """
+    try:
+        return template.format_map(values)
+    except KeyError:
+        pass  # a placeholder without a value: fill again, keeping it as written (copying the values costs)
+    except (ValueError, IndexError, AttributeError):
+        return template
     try:
         return template.format_map(_Values(values))
     except (ValueError, IndexError, AttributeError, KeyError):
@@ -73,9 +79,12 @@ class LineStatus:
         return self.info.packaged_with
 
 
-@dataclass(frozen=True, slots=True)
-class LineView:
-    """A claim line with its 1-based number and the code's IRI (``None`` when not a valid code)."""
+class LineView(NamedTuple):
+    """A claim line with its 1-based number and the code's IRI (``None`` when not a valid code).
+
+    A named tuple: ten are built for every ten-line claim, several times faster than a frozen
+    dataclass, and as immutable.
+    """
 
     number: int
     line: ClaimLine
