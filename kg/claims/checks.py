@@ -178,7 +178,7 @@ def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fi
     kinds = ctx.compiled(rules, ("conflict-kinds",), lambda: frozenset(r.relation_kind or "" for r in rules))
     pairs = []
     for lv, other, found in ctx.linked_pairs(kinds):
-        by_rule = ctx.compiled(rules, ("conflicts", ctx.claim.claim_type, lv.iri, other.iri),
+        by_rule = ctx.compiled(rules, ("conflicts", ctx.claim_type, lv.iri, other.iri),
                                lambda a=lv, b=other, f=found: [_conflicts(ctx, r, a, b, f) for r in rules])
         if any(by_rule):
             pairs.append((lv, other, by_rule))
@@ -282,7 +282,7 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
         if status is None:
             yield ctx.no_data(rules, lv, ctx.values(lv, system=ctx.payment_system))
             continue
-        for rule, conditional in ctx.compiled(rules, ("payment", ctx.claim.claim_type, lv.iri),
+        for rule, conditional in ctx.compiled(rules, ("payment", ctx.claim_type, lv.iri),
                                                 lambda lv=lv, status=status: _payment_plan(rules, lv, status)):
             values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.system)
             if not conditional:

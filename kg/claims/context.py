@@ -104,6 +104,8 @@ class ClaimContext:
         self.book = book
         self.claim = claim
         self.as_of = as_of
+        #: The claim type's name (a plain string hashes faster than the enum in memo keys).
+        self.claim_type: str = claim.claim_type.value
         self.selection: Selection = book.select(claim.payer, claim.claim_type.value, claim.place_of_service, as_of)
         #: Per-code facts on the date of service, shared with every claim of that date (see
         #: :meth:`RuleBook.day_facts`); ``_memo`` holds what depends on this claim's lines.
@@ -258,7 +260,7 @@ class ClaimContext:
 
     def mue(self, lv: LineView) -> LineMue | None:
         """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
-        key = ("mue", lv.iri, self.claim.claim_type)
+        key = ("mue", lv.iri, self.claim_type)
         if key in self.facts:
             return self.facts[key]
         assert lv.iri is not None
@@ -275,7 +277,7 @@ class ClaimContext:
 
     def status(self, lv: LineView) -> LineStatus | None:
         """The line's status in the claim type's payment system, or ``None``."""
-        key = ("status", lv.iri, self.claim.claim_type)
+        key = ("status", lv.iri, self.claim_type)
         if key in self.facts:
             return self.facts[key]
         system = self.book.payment_system_iri.get(self.claim.claim_type.value)
@@ -301,8 +303,9 @@ class ClaimContext:
         return any(getattr(modifiers[m], flag) for m in lv.line.modifiers if m in modifiers)
 
     def modifiers_with(self, flag: str) -> str:
-        """The graph's modifiers carrying ``flag``, listed for a message."""
-        return ", ".join(sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag)))
+        """The graph's modifiers carrying ``flag``, listed for a message (listed once per graph)."""
+        return self.compiled(None, ("modifiers-with", flag), lambda: ", ".join(
+            sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag))))
 
     def relationships(self, edges: Iterable[Edge]) -> tuple[Relationship, ...]:
         """Edges as relationships, each once (an n-ary edge id can reach a check twice).
@@ -328,7 +331,7 @@ class ClaimContext:
         # Sources are graph nodes (one Source object per IRI), so their IRIs name the result;
         # the tuple is shared by every finding citing the same sources (and encoded once).
         items = tuple(extra)
-        key = (rule.iri, *(item if isinstance(item, str) else item.iri for item in items))
+        key = (rule.iri, *(item if isinstance(item, str) else item.iri for item in items)) if items else (rule.iri,)
         memo = self.book.finding_sources
         found = memo.get(key)
         if found is None:
