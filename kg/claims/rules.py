@@ -364,10 +364,11 @@ class RuleBook:
         span = bisect_right(days, as_of)
         facts = self._days.get(span)
         if facts is None:
-            if len(self._days) >= 64:  # bounded: a graph may name many dates
+            if len(self._days) >= _MAX_SPANS:  # bounded: a graph may name many dates
                 self._days.clear()
             facts = self._days[span] = {}
-        elif len(facts) > 500_000:  # bounded: pairs of codes are unbounded input at full scale
+        elif len(facts) > _MAX_FACTS // len(self._days):
+            # Bounded (about 200 bytes an entry): codes and pairs are unbounded input at full scale.
             facts.clear()
         return facts
 
@@ -455,6 +456,10 @@ class RuleBook:
         self._selections[key] = selection
         return selection
 
+
+#: At most this many date spans keep per-code facts, sharing this many entries between them.
+_MAX_SPANS = 16
+_MAX_FACTS = 1_500_000
 
 _BOOKS: weakref.WeakKeyDictionary[KnowledgeGraph, RuleBook] = weakref.WeakKeyDictionary()
 
