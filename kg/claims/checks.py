@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from kg.claims.context import ClaimContext, LineView, fill
+from kg.claims.context import ClaimContext, LineStatus, LineView, fill
 from kg.claims.rules import ClaimRule
 from kg.drugs import drug_category
-from kg.model import Edge, Finding, RelationKind, is_active
+from kg.model import Edge, Finding, RelationKind, Relationship, Source, is_active
 from kg.vocab import CK
 
 __all__ = ["CHECKS", "CheckFunction", "CheckKind"]
@@ -98,39 +99,56 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
     judges = [r for r in rules if r.contested_edges]
     for lv in ctx.known:
         assert lv.iri is not None
-        kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
-        edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
-        firm = {k: [e for e in es if not _contested(ctx, e)] for k, es in edges_of.items()}
-        if any(e.target in ctx.on_claim for es in firm.values() for e in es):
+        plan = ctx.compiled(rules, ("requires", lv.iri), lambda lv=lv: _requires_plan(ctx, rules, regular, lv))
+        firm, firm_targets, weak, verdicts, add_on_gap = plan
+        if not firm_targets.isdisjoint(ctx.on_claim):
             continue  # a primary of any list is on the claim
-        weak = [e for es in edges_of.values() for e in es if _contested(ctx, e) and e.target in ctx.on_claim]
+        weak = [e for e in weak if e.target in ctx.on_claim]
         if weak:
             other = ctx.on_claim[weak[0].target][0]
-            listed = sorted({str(ctx.kg.node(e.target).get("notation")) for es in firm.values() for e in es})
+            listed = sorted({str(ctx.kg.node(e.target).get("notation")) for e in firm})
             for rule in judges:
                 yield ctx.finding(rule, lv, (lv.notation, other.notation),
                                   ctx.values(lv, other=other.notation, otherLine=other.number,
                                              primaries=", ".join(listed)),
-                                  path=ctx.relationships([*weak, *(e for es in firm.values() for e in es)]))
+                                  path=ctx.relationships([*weak, *firm]))
             continue
-        considered_any = False
-        edges_any = False
-        for rule in regular:
-            edges = firm.get(rule.relation_kind or "", [])
-            if not edges:
-                continue
-            edges_any = True
-            considered = [e for e in edges if not rule.edit_types or e.attrs.get("editType") in rule.edit_types]
-            if not considered:
-                continue
-            considered_any = True
-            primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
-            yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, primaries=", ".join(primaries)),
-                              path=ctx.relationships(considered))
+        for rule, primaries, path in verdicts:
+            yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, primaries=primaries), path=path)
         # No primary on the claim and no rule could judge it: an add-on without listed
         # primaries (contractor-defined, or not loaded) or edges of an edit type no rule covers.
-        if not considered_any and (edges_any or ctx.is_add_on(lv)) and regular:
+        if add_on_gap:
             yield ctx.no_data(regular, lv)
+
+
+_RequiresPlan = tuple[list[Edge], frozenset[str], list[Edge], list[tuple[ClaimRule, str, tuple[Relationship, ...]]], bool]
+
+
+def _requires_plan(ctx: ClaimContext, rules: Sequence[ClaimRule], regular: Sequence[ClaimRule], lv: LineView) -> _RequiresPlan:
+    """What the add-on rules make of one code whatever else is on the claim: its firm edges
+    (every list, in rule order) and their targets, its contested edges, the finding each regular
+    rule reports when no primary is on the claim, and whether the gap is then ``NO_DATA``."""
+    assert lv.iri is not None
+    kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
+    edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
+    firm = {k: [e for e in es if not _contested(ctx, e)] for k, es in edges_of.items()}
+    weak = [e for es in edges_of.values() for e in es if _contested(ctx, e)]
+    verdicts = []
+    considered_any = edges_any = False
+    for rule in regular:
+        edges = firm.get(rule.relation_kind or "", [])
+        if not edges:
+            continue
+        edges_any = True
+        considered = [e for e in edges if not rule.edit_types or e.attrs.get("editType") in rule.edit_types]
+        if not considered:
+            continue
+        considered_any = True
+        primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
+        verdicts.append((rule, ", ".join(primaries), ctx.relationships(considered)))
+    add_on_gap = bool(not considered_any and (edges_any or ctx.is_add_on(lv)) and regular)
+    all_firm = [e for es in firm.values() for e in es]
+    return all_firm, frozenset(e.target for e in all_firm), weak, verdicts, add_on_gap
 
 
 def _contested(ctx: ClaimContext, edge: Edge) -> bool:
@@ -183,26 +201,21 @@ def _max_units(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Findin
 def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
     """Column-2 code (edge source) billed with its column-1 code (edge target)."""
     bypass_list = ctx.modifiers_with("bypasses_ptp")
-    claim_type = ctx.book.claim_type_iri.get(ctx.claim.claim_type.value)
-    for rule in rules:
-        kind = rule.relation_kind or ""
+    # Only pairs joined by an edge of a kind the rules read; of those, only pairs some rule reports.
+    kinds = ctx.compiled(rules, ("conflict-kinds",), lambda: frozenset(r.relation_kind or "" for r in rules))
+    pairs = []
+    for lv, other, found in ctx.linked_pairs(kinds):
+        by_rule = ctx.compiled(rules, ("conflicts", ctx.claim_type, lv.iri, other.iri),
+                               lambda a=lv, b=other, f=found: [_conflicts(ctx, r, a, b, f) for r in rules])
+        if any(by_rule):
+            pairs.append((lv, other, by_rule))
+    for index, rule in enumerate(rules):
         seen: set[tuple[int, str]] = set()
-        for lv, other, found in ctx.linked_pairs():
-            assert other.iri is not None
-            for attrs in found:
-                if attrs["kind"] != kind or not is_active(attrs, ctx.as_of):
-                    continue
-                # PTP tables are per claim type (practitioner vs hospital outpatient); an edge
-                # without a claim type (curated policy) applies to every claim type.
-                if attrs.get("claimType") not in (None, claim_type):
-                    continue
-                edge_id = str(attrs.get("id"))
-                indicator = attrs.get("modifierIndicator")
-                if (lv.number, edge_id) in seen or not rule.uses_edge(attrs.get("sources", ())) \
-                        or indicator in rule.inactive_indicators:
+        for lv, other, by_rule in pairs:
+            for edge_id, attrs, indicator, can_bypass, path in by_rule[index]:
+                if (lv.number, edge_id) in seen:
                     continue
                 seen.add((lv.number, edge_id))  # the column-1 code on several lines: report once
-                can_bypass = indicator in rule.bypass_indicators
                 if can_bypass and ctx.has_modifier(lv, "bypasses_ptp"):
                     continue
                 values = ctx.values(lv, other=other.notation, otherLine=other.number,
@@ -210,8 +223,33 @@ def _pair_conflict(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Fi
                                     note=attrs.get("note") or "", modifiers=bypass_list)
                 hint = rule.bypass_message if can_bypass else rule.no_bypass_message
                 values["bypass"] = fill(hint, values) if hint else ""
-                edge = Edge(lv.iri or "", other.iri, attrs)
-                yield ctx.finding(rule, lv, (lv.notation, other.notation), values, path=ctx.relationships([edge]))
+                yield ctx.finding(rule, lv, (lv.notation, other.notation), values, path=path)
+
+
+_Conflict = tuple[str, dict[str, Any], Any, bool, tuple[Relationship, ...]]
+
+
+def _conflicts(ctx: ClaimContext, rule: ClaimRule, lv: LineView, other: LineView,
+               found: Sequence[dict[str, Any]]) -> list[_Conflict]:
+    """The edges between two codes a pair rule reports, whatever else is on the claim: each with
+    its id, attributes, modifier indicator, whether a modifier may bypass it and its path."""
+    assert other.iri is not None
+    claim_type = ctx.book.claim_type_iri.get(ctx.claim.claim_type.value)
+    kind = rule.relation_kind or ""
+    conflicts = []
+    for attrs in found:
+        if attrs["kind"] != kind or not is_active(attrs, ctx.as_of):
+            continue
+        # PTP tables are per claim type (practitioner vs hospital outpatient); an edge
+        # without a claim type (curated policy) applies to every claim type.
+        if attrs.get("claimType") not in (None, claim_type):
+            continue
+        indicator = attrs.get("modifierIndicator")
+        if not rule.uses_edge(attrs.get("sources", ())) or indicator in rule.inactive_indicators:
+            continue
+        path = ctx.relationships([Edge(lv.iri or "", other.iri, attrs)])
+        conflicts.append((str(attrs.get("id")), attrs, indicator, indicator in rule.bypass_indicators, path))
+    return conflicts
 
 
 def _modifier_applicability(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
@@ -221,16 +259,27 @@ def _modifier_applicability(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> It
         unknown = [m for m in lv.line.modifiers if m not in ctx.book.modifiers]
         for modifier in unknown:
             yield ctx.no_data(rules, lv, ctx.values(lv, modifier=modifier))
-        excluded = [r for r in ctx.modifier_rules(lv) if r.applicability == ctx.book.not_applicable]
-        for rule in rules:
-            for modifier in dict.fromkeys(lv.line.modifiers):
-                matching = [r for r in excluded if r.modifier.upper() == modifier
-                            and _declared_applicability(ctx, r.iri, r.applicability) == rule.applicability]
-                if not matching:
-                    continue
+        plan = ctx.compiled(rules, ("modifiers", lv.iri, lv.line.modifiers),
+                            lambda lv=lv: _modifier_plan(ctx, rules, lv))
+        for rule, modifier, reasons, sources in plan:
+            yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, modifier=modifier, reasons=reasons),
+                              sources=sources)
+
+
+def _modifier_plan(ctx: ClaimContext, rules: Sequence[ClaimRule],
+                   lv: LineView) -> list[tuple[ClaimRule, str, str, list[Source]]]:
+    """Per rule and modifier of the line (in that order): the modifier rules of the code that
+    exclude the modifier as the rule's applicability, as the reasons and sources of a finding."""
+    excluded = [r for r in ctx.modifier_rules(lv) if r.applicability == ctx.book.not_applicable]
+    plan = []
+    for rule in rules:
+        for modifier in dict.fromkeys(lv.line.modifiers):
+            matching = [r for r in excluded if r.modifier.upper() == modifier
+                        and _declared_applicability(ctx, r.iri, r.applicability) == rule.applicability]
+            if matching:
                 reasons = " ".join(dict.fromkeys(r.reason for r in matching))
-                yield ctx.finding(rule, lv, (lv.notation,), ctx.values(lv, modifier=modifier, reasons=reasons),
-                                  sources=[s for r in matching for s in r.sources])
+                plan.append((rule, modifier, reasons, [s for r in matching for s in r.sources]))
+    return plan
 
 
 def _declared_applicability(ctx: ClaimContext, rule_iri: str | None, applicability: str) -> str | None:
@@ -255,34 +304,46 @@ def _payment_status(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[F
         yield ctx.no_data(rules, None, ctx.values(None, system=""))
         return
     statuses = {lv.number: ctx.status(lv) for lv in ctx.known}
-    general = [r for r in rules if not r.applies_to]
     for lv in ctx.known:
         status = statuses[lv.number]
         if status is None:
             yield ctx.no_data(rules, lv, ctx.values(lv, system=ctx.payment_system))
             continue
-        # A rule that names the code (ck:appliesToSet) and matches its status replaces the general ones.
-        named = [r for r in rules if r.applies_to and lv.iri in r.applies_to and (status.system, status.status) in r.when_status]
-        for rule in named or general:
+        for rule, conditional in ctx.compiled(rules, ("payment", ctx.claim_type, lv.iri),
+                                                lambda lv=lv, status=status: _payment_plan(rules, lv, status)):
             values = ctx.values(lv, status=status.status, statusMeaning=status.meaning, system=status.system)
-            if (status.system, status.status) in rule.when_status:
+            if not conditional:
                 yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
-            elif status.packaging in rule.when_packaging:
-                if not status.packaged_with:
-                    # Conditional packaging whose trigger statuses the data does not declare (OPPS Q4)
-                    # cannot be decided: say nothing rather than claim it is packaged.
-                    if status.packaging != "conditional":
-                        yield ctx.finding(rule, lv, (lv.notation,), values, sources=status.sources)
-                    continue
-                # Conditional packaging: only when a line of a packaged-with status is present.
-                other = next((o for o in ctx.known if o.number != lv.number and statuses[o.number] is not None
-                              and statuses[o.number].status in status.packaged_with), None)  # type: ignore[union-attr]
-                if other is not None:
-                    other_status = statuses[other.number]
-                    assert other_status is not None
-                    values.update(other=other.notation, otherLine=other.number, otherStatus=other_status.status)
-                    yield ctx.finding(rule, lv, (lv.notation, other.notation), values,
-                                      sources=(*status.sources, *other_status.sources))
+                continue
+            # Conditional packaging: only when a line of a packaged-with status is present.
+            other = next((o for o in ctx.known if o.number != lv.number and statuses[o.number] is not None
+                          and statuses[o.number].status in status.packaged_with), None)  # type: ignore[union-attr]
+            if other is not None:
+                other_status = statuses[other.number]
+                assert other_status is not None
+                values.update(other=other.notation, otherLine=other.number, otherStatus=other_status.status)
+                yield ctx.finding(rule, lv, (lv.notation, other.notation), values,
+                                  sources=(*status.sources, *other_status.sources))
+
+
+def _payment_plan(rules: Sequence[ClaimRule], lv: LineView, status: LineStatus) -> list[tuple[ClaimRule, bool]]:
+    """The status rules a code's payment status fires, each with whether it fires only with a
+    packaged-with line on the claim (conditional packaging). A rule that names the code
+    (``ck:appliesToSet``) and matches its status replaces the general ones."""
+    key = (status.system, status.status)
+    named = [r for r in rules if r.applies_to and lv.iri in r.applies_to and key in r.when_status]
+    plan = []
+    for rule in named or [r for r in rules if not r.applies_to]:
+        if key in rule.when_status:
+            plan.append((rule, False))
+        elif status.packaging in rule.when_packaging:
+            if status.packaged_with:
+                plan.append((rule, True))
+            elif status.packaging != "conditional":
+                # Conditional packaging whose trigger statuses the data does not declare (OPPS Q4)
+                # cannot be decided: say nothing rather than claim it is packaged.
+                plan.append((rule, False))
+    return plan
 
 
 def _one_initial_service(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:
@@ -320,12 +381,18 @@ def _contested_alternative(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
 
     Both positions go into the finding's path: the alternative edges and the packaging edges.
     """
-    for rule in rules:
+    # Per line, each rule's alternative edges (compiled per code): most codes have none.
+    named = [(lv, by_rule) for lv in ctx.known
+             if any(by_rule := ctx.compiled(rules, ("alternatives", lv.iri), lambda iri=lv.iri: [
+                 [e for e in ctx.in_edges(iri, r.relation_kind or "") if e.source in (r.applies_to or frozenset())]
+                 for r in rules]))]
+    if not named:
+        return
+    for index, rule in enumerate(rules):
         members = rule.applies_to or frozenset()
         on_claim_members = [lv for lv in ctx.known if lv.iri in members]
-        for lv in ctx.known:
-            assert lv.iri is not None
-            alternatives = [e for e in ctx.in_edges(lv.iri, rule.relation_kind or "") if e.source in members]
+        for lv, by_rule in named:
+            alternatives = by_rule[index]
             if not alternatives:
                 continue
             contrary_kind = rule.contrary_relation_kind or ""
@@ -354,11 +421,18 @@ def _drug_lines(ctx: ClaimContext) -> list[tuple[LineView, frozenset[str], str, 
     def compute() -> list[tuple[LineView, frozenset[str], str, tuple[str, ...]]]:
         found = []
         for lv in ctx.known:
-            category = drug_category(ctx.kg, lv.notation, ctx.as_of)
-            if category is not None:
-                found.append((lv, category.administered_with, category.iri, tuple(s.iri for s in category.sources)))
+            facts = ctx.compiled(None, ("drug", lv.notation), lambda lv=lv: _drug_facts(ctx, lv))
+            if facts is not None:
+                found.append((lv, *facts))
         return found
     return ctx.cached(("drug-lines",), compute)
+
+
+def _drug_facts(ctx: ClaimContext, lv: LineView) -> tuple[frozenset[str], str, tuple[str, ...]] | None:
+    category = drug_category(ctx.kg, lv.notation, ctx.as_of)
+    if category is None:
+        return None
+    return category.administered_with, category.iri, tuple(s.iri for s in category.sources)
 
 
 def _drug_needs_administration(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Finding]:

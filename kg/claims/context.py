@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from kg.claims.model import Claim, ClaimLine
 from kg.claims.rules import ClaimRule, RuleBook, Selection, StatusInfo
@@ -32,6 +32,12 @@ def fill(template: str, values: dict[str, Any]) -> str:
     >>> fill("odd {", {})
     'odd {'
     """
+    try:
+        return template.format_map(values)
+    except KeyError:
+        pass  # a placeholder without a value: fill again, keeping it as written (copying the values costs)
+    except (ValueError, IndexError, AttributeError):
+        return template
     try:
         return template.format_map(_Values(values))
     except (ValueError, IndexError, AttributeError, KeyError):
@@ -73,9 +79,12 @@ class LineStatus:
         return self.info.packaged_with
 
 
-@dataclass(frozen=True, slots=True)
-class LineView:
-    """A claim line with its 1-based number and the code's IRI (``None`` when not a valid code)."""
+class LineView(NamedTuple):
+    """A claim line with its 1-based number and the code's IRI (``None`` when not a valid code).
+
+    A named tuple: ten are built for every ten-line claim, several times faster than a frozen
+    dataclass, and as immutable.
+    """
 
     number: int
     line: ClaimLine
@@ -95,16 +104,27 @@ class ClaimContext:
         self.book = book
         self.claim = claim
         self.as_of = as_of
+        #: The claim type's name (a plain string hashes faster than the enum in memo keys).
+        self.claim_type: str = claim.claim_type.value
         self.selection: Selection = book.select(claim.payer, claim.claim_type.value, claim.place_of_service, as_of)
+        #: Per-code facts on the date of service, shared with every claim of that date (see
+        #: :meth:`RuleBook.day_facts`); ``_memo`` holds what depends on this claim's lines.
+        self.facts = facts = book.day_facts(as_of)
         self.lines: list[LineView] = []
-        for number, line in enumerate(claim.lines, start=1):
-            iri = kg.code_iri(line.code)
-            code = kg.code(line.code, as_of) if iri is not None else None
-            self.lines.append(LineView(number, line, iri if code is not None else None, code))
-        self.known = [lv for lv in self.lines if lv.iri is not None]
+        self.known: list[LineView] = []
         self.on_claim: dict[str, list[LineView]] = {}
-        for lv in self.known:
-            self.on_claim.setdefault(lv.iri, []).append(lv)  # type: ignore[arg-type]
+        for number, line in enumerate(claim.lines, start=1):
+            key = ("code", line.code)
+            resolved = facts.get(key)
+            if resolved is None:
+                iri = kg.code_iri(line.code)
+                code = kg.code(line.code, as_of) if iri is not None else None
+                resolved = facts[key] = (iri if code is not None else None, code)
+            lv = LineView(number, line, resolved[0], resolved[1])
+            self.lines.append(lv)
+            if lv.iri is not None:
+                self.known.append(lv)
+                self.on_claim.setdefault(lv.iri, []).append(lv)
         self.payment_system = book.payment_system.get(claim.claim_type.value)
         self._memo: dict[tuple[Any, ...], Any] = {}
         #: Pair probes made by :meth:`linked_pairs` (partner sets read plus edge lookups).
@@ -128,13 +148,32 @@ class ClaimContext:
             value = self._memo[key] = compute()
             return value
 
+    def compiled(self, rules: Sequence[ClaimRule] | None, key: tuple[Any, ...], compute: Any) -> Any:
+        """``compute()`` once per graph, date span and ``rules`` under ``key``: what a check's
+        rules make of one code (or pair), which every later claim naming it reuses.
+
+        Args:
+            rules: the rules ``compute`` reads, as the selection holds them (the rule book
+                keeps one tuple per distinct set of rules), or ``None`` when it reads none.
+            key: names the question and every input ``compute`` reads besides the graph, the
+                date of service and ``rules``: the codes, and the claim type when it matters.
+            compute: reads only what ``key`` and ``rules`` name; never the claim's lines.
+        """
+        facts = self.facts
+        full = (id(rules), *key)
+        try:
+            return facts[full]
+        except KeyError:
+            value = facts[full] = compute()
+            return value
+
     def out_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` leaving ``iri`` on the date of service."""
         key = ("out", iri, kind)
-        found = self._memo.get(key)
+        found = self.facts.get(key)
         if found is None:
             day = self.as_of
-            found = self._memo[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
+            found = self.facts[key] = [Edge(iri, t, a) for t, a in self._index.out_kind(iri).get(kind, ())
                                        if is_active(a, day)]
             found.extend(self._bulk(iri, kind, "out"))
         return found
@@ -142,10 +181,10 @@ class ClaimContext:
     def in_edges(self, iri: str, kind: str) -> list[Edge]:
         """Active edges of ``kind`` arriving at ``iri`` on the date of service."""
         key = ("in", iri, kind)
-        found = self._memo.get(key)
+        found = self.facts.get(key)
         if found is None:
             day = self.as_of
-            found = self._memo[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
+            found = self.facts[key] = [Edge(s, iri, a) for s, a in self._index.in_kind(iri).get(kind, ())
                                        if is_active(a, day)]
             found.extend(self._bulk(iri, kind, "in"))
         return found
@@ -157,43 +196,55 @@ class ClaimContext:
             return []
         return list(bulk.edges(iri, kind, direction, self.as_of))
 
-    def linked_pairs(self) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
-        """Ordered pairs of lines whose codes are joined by an edge (any kind, any date), with
-        the edges' attributes: computed once per claim. Each line intersects its code's partner
-        set (:class:`kg.claims.rule_index.PairIndex`) with the claim's codes; only pairs that
+    def linked_pairs(self, kinds: frozenset[str] | None = None) -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
+        """Ordered pairs of lines whose codes are joined by an edge (any date; of one of
+        ``kinds``, or of any kind), with the attributes of every edge joining them: computed
+        once per claim and ``kinds``. Each line intersects its code's partner set
+        (:class:`kg.claims.rule_index.PairIndex`) with the claim's codes; only pairs that
         exist are probed (``pair_lookups`` counts the probes)."""
 
         bulk = self.kg.bulk
         assert self.book.pairs is not None
-        partners_of, bulk_partners_of = self.book.pairs.partners, self.book.pairs.bulk_partners
+        index = self.book.pairs
+        bulk_partners_of = index.bulk_partners
+        facts = self.facts
+
+        def partners_of(iri: str) -> frozenset[str]:
+            return index.partners(iri) if kinds is None else index.partners_by(iri, kinds)
 
         def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
             pairs = []
             for lv in self.known:
                 assert lv.iri is not None
                 self.pair_lookups += 1
-                partners = partners_of(lv.iri)
-                if not partners.isdisjoint(self.on_claim):
+                common = self.on_claim.keys() & partners_of(lv.iri)
+                common.discard(lv.iri)
+                if common:
                     targets = self._index.out_by_target(lv.iri)
                     in_bulk = bulk_partners_of(lv.iri) if bulk is not None else frozenset()
                     for other in self.known:
-                        if other.iri == lv.iri or other.iri not in partners:
+                        if other.iri not in common:
                             continue
                         self.pair_lookups += 1
-                        found = targets.get(other.iri)
+                        key = ("pair", lv.iri, other.iri)
+                        found = facts.get(key, facts)
+                        if found is facts:  # not yet looked up on this date
+                            found = targets.get(other.iri)
+                            if other.iri in in_bulk:
+                                assert bulk is not None
+                                # Imported PTP rows (active on the date of service) from the columnar table.
+                                imported = [e.attrs for kind in bulk.kind_set
+                                            for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]
+                                if imported:
+                                    found = [*(found or ()), *imported]
+                            facts[key] = found
                         if other.iri in in_bulk:
-                            assert bulk is not None
-                            # Imported PTP rows (active on the date of service) from the columnar table.
-                            self.pair_lookups += len(bulk.kind_set)
-                            imported = [e.attrs for kind in bulk.kind_set
-                                        for e in bulk.edges_between(lv.iri, other.iri, kind, self.as_of)]
-                            if imported:
-                                found = [*(found or ()), *imported]
+                            self.pair_lookups += len(bulk.kind_set)  # type: ignore[union-attr]
                         if found:
                             pairs.append((lv, other, found))
             return pairs
 
-        return self.cached(("pairs",), compute)
+        return self.cached(("pairs", kinds), compute)
 
     def _in_force(self, iri: str, kind: str, target: str | None) -> dict[str, Any] | None:
         # The fact in force for one target: active on the date of service and, among those,
@@ -209,9 +260,9 @@ class ClaimContext:
 
     def mue(self, lv: LineView) -> LineMue | None:
         """The MUE of the line's code for the claim type, or ``None`` when the graph has none."""
-        key = ("mue", lv.iri)
-        if key in self._memo:
-            return self._memo[key]
+        key = ("mue", lv.iri, self.claim_type)
+        if key in self.facts:
+            return self.facts[key]
         assert lv.iri is not None
         a = self._in_force(lv.iri, self.book.mue_kind, self.book.claim_type_iri.get(self.claim.claim_type.value))
         found = None
@@ -221,14 +272,14 @@ class ClaimContext:
                             # no adjudication given: counted per date of service, as KnowledgeGraph.mue does
                             per_date_of_service=bool(adjudication.get("perDateOfService", True)),
                             sources=tuple(a.get("sources", ())))
-        self._memo[key] = found
+        self.facts[key] = found
         return found
 
     def status(self, lv: LineView) -> LineStatus | None:
         """The line's status in the claim type's payment system, or ``None``."""
-        key = ("status", lv.iri)
-        if key in self._memo:
-            return self._memo[key]
+        key = ("status", lv.iri, self.claim_type)
+        if key in self.facts:
+            return self.facts[key]
         system = self.book.payment_system_iri.get(self.claim.claim_type.value)
         found = None
         if system is not None and lv.iri is not None:
@@ -236,12 +287,12 @@ class ClaimContext:
             if a is not None and a.get("status"):
                 found = LineStatus(system=self.payment_system or "", info=self.book.status_info(a["status"]),
                                    sources=tuple(a.get("sources", ())))
-        self._memo[key] = found
+        self.facts[key] = found
         return found
 
     def modifier_rules(self, lv: LineView) -> list[ModifierRule]:
-        """The modifier rules of the line's code on the date of service."""
-        return self.book.modifier_rules(lv.notation, self.as_of)
+        """The modifier rules of the line's code on the date of service (kept per date span)."""
+        return self.compiled(None, ("modifier-rules", lv.notation), lambda: self.book.modifier_rules(lv.notation, self.as_of))
 
     def is_add_on(self, lv: LineView) -> bool:
         return bool(lv.code and lv.code.is_add_on)
@@ -252,25 +303,46 @@ class ClaimContext:
         return any(getattr(modifiers[m], flag) for m in lv.line.modifiers if m in modifiers)
 
     def modifiers_with(self, flag: str) -> str:
-        """The graph's modifiers carrying ``flag``, listed for a message."""
-        return ", ".join(sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag)))
+        """The graph's modifiers carrying ``flag``, listed for a message (listed once per graph)."""
+        return self.compiled(None, ("modifiers-with", flag), lambda: ", ".join(
+            sorted(code for code, m in self.book.modifiers.items() if getattr(m, flag))))
 
     def relationships(self, edges: Iterable[Edge]) -> tuple[Relationship, ...]:
-        """Edges as relationships, each once (an n-ary edge id can reach a check twice)."""
-        seen: dict[str, Relationship] = {}
-        for edge in edges:
-            key = str(edge.attrs.get("id")) + edge.source + edge.target
-            if key not in seen:
-                seen[key] = self.kg.relationship(edge)
-        return tuple(seen.values())
+        """Edges as relationships, each once (an n-ary edge id can reach a check twice).
+
+        The tuple is kept per graph for the same edges, so findings citing the same path share
+        it (and it is encoded once when written)."""
+        edges = list(edges)
+        keys = tuple(str(edge.attrs.get("id")) + edge.source + edge.target for edge in edges)
+        memo = self.book.paths
+        found = memo.get(keys)
+        if found is None:
+            seen: dict[str, Relationship] = {}
+            for key, edge in zip(keys, edges, strict=True):
+                if key not in seen:
+                    seen[key] = self.kg.relationship(edge)
+            if len(memo) > 65536:  # bounded: paths grow with the data
+                memo.clear()
+            found = memo[keys] = tuple(seen.values())
+        return found
 
     # ------------------------------------------------------------------ findings
     def _sources(self, rule: ClaimRule, extra: Iterable[Source | str]) -> tuple[Source, ...]:
-        found: dict[str, Source] = {s.iri: s for s in rule.sources}
-        for item in extra:
-            src = item if isinstance(item, Source) else self.kg.source(item)
-            found.setdefault(src.iri, src)
-        return tuple(sorted(found.values(), key=lambda s: (-s.confidence_rank, s.title)))
+        # Sources are graph nodes (one Source object per IRI), so their IRIs name the result;
+        # the tuple is shared by every finding citing the same sources (and encoded once).
+        items = tuple(extra)
+        key = (rule.iri, *(item if isinstance(item, str) else item.iri for item in items)) if items else (rule.iri,)
+        memo = self.book.finding_sources
+        found = memo.get(key)
+        if found is None:
+            merged: dict[str, Source] = {s.iri: s for s in rule.sources}
+            for item in items:
+                src = item if isinstance(item, Source) else self.kg.source(item)
+                merged.setdefault(src.iri, src)
+            if len(memo) > 65536:  # bounded: combinations of sources grow with the data
+                memo.clear()
+            found = memo[key] = tuple(sorted(merged.values(), key=lambda s: (-s.confidence_rank, s.title)))
+        return found
 
     def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
         """Template values for a line: the claim's plus line, code and units, plus ``more``."""

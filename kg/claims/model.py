@@ -57,18 +57,21 @@ class ClaimLine:
     modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.code, str) or not self.code.strip():
+        code = self.code
+        if not isinstance(code, str) or not (code := code.strip()):
             raise ClaimInputError("code: a line needs a non-empty code string")
         if isinstance(self.units, bool) or not isinstance(self.units, int):
             raise ClaimInputError(f"units: expected an integer, got {self.units!r}")
         if isinstance(self.modifiers, str):
             raise ClaimInputError("modifiers: expected a list of modifier codes, got a single string")
         modifiers = tuple(self.modifiers)
-        for modifier in modifiers:
-            if not isinstance(modifier, str) or not modifier.strip():
-                raise ClaimInputError(f"modifiers: each modifier must be a non-empty string, got {modifier!r}")
-        object.__setattr__(self, "code", self.code.strip().upper())
-        object.__setattr__(self, "modifiers", tuple(m.strip().upper() for m in modifiers))
+        if modifiers:  # most lines carry none: skip the per-modifier work
+            for modifier in modifiers:
+                if not isinstance(modifier, str) or not modifier.strip():
+                    raise ClaimInputError(f"modifiers: each modifier must be a non-empty string, got {modifier!r}")
+            modifiers = tuple(m.strip().upper() for m in modifiers)
+        object.__setattr__(self, "code", code.upper())
+        object.__setattr__(self, "modifiers", modifiers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,21 +161,21 @@ def _date(value: Any) -> date | None:
 
 
 def _line_from_dict(data: Any, index: int) -> ClaimLine:
-    where = f"lines[{index}]"
     if not isinstance(data, Mapping):
-        raise ClaimInputError(f"{where}: expected an object with code, units and modifiers")
-    _check_keys(data, _LINE_KEYS, where)
+        raise ClaimInputError(f"lines[{index}]: expected an object with code, units and modifiers")
+    if not _LINE_KEYS.issuperset(data):
+        _check_keys(data, _LINE_KEYS, f"lines[{index}]")
     if "code" not in data:
-        raise ClaimInputError(f"{where}.code: missing")
+        raise ClaimInputError(f"lines[{index}].code: missing")
     modifiers = data.get("modifiers", [])
     if modifiers is None:
         modifiers = []
     if not isinstance(modifiers, list):
-        raise ClaimInputError(f"{where}.modifiers: expected a list of modifier codes")
+        raise ClaimInputError(f"lines[{index}].modifiers: expected a list of modifier codes")
     try:
         return ClaimLine(code=data["code"], units=data.get("units", 1), modifiers=tuple(modifiers))
     except ClaimInputError as err:
-        raise ClaimInputError(f"{where}.{err}") from None
+        raise ClaimInputError(f"lines[{index}].{err}") from None
 
 
 def claim_from_dict(data: Any) -> Claim:

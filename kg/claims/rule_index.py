@@ -10,6 +10,11 @@ claim's codes and only probes the pairs that exist.
 The sets are compiled once per code and kept for the life of the graph (a code's set is built
 the first time a claim names it: at full scale compiling every code's set up front would cost
 start time for codes no claim may ever carry).
+
+A check that reads only some edge kinds (the pair rules read the kinds their
+``ck:relationKind`` names) asks for the partners joined by those kinds only
+(:meth:`PairIndex.partners_by`): a claim's add-on and primary codes, joined by other kinds,
+then cost the pair checks nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class PairIndex:
         self._bulk = bulk
         self._partners: dict[str, frozenset[str]] = {}
         self._bulk_partners: dict[str, frozenset[str]] = {}
+        self._partners_by: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     def partners(self, iri: str) -> frozenset[str]:
         """Codes ``iri`` has an edge to in the graph or the bulk table (any kind, any date)."""
@@ -46,6 +52,33 @@ class PairIndex:
         if found is None:
             graph_side = frozenset(self._graph.succ[iri]) if iri in self._graph else frozenset()
             found = self._partners[iri] = graph_side | self.bulk_partners(iri)
+        return found
+
+    def partners_by(self, iri: str, kinds: frozenset[str]) -> frozenset[str]:
+        """Codes ``iri`` has an edge to of one of ``kinds``, in the graph or the bulk table (any date).
+
+        >>> g = nx.MultiDiGraph()
+        >>> _ = g.add_edge("a", "b", key="e1", kind="ADD_ON_OF")
+        >>> _ = g.add_edge("a", "c", key="e2", kind="BUNDLED_INTO")
+        >>> sorted(PairIndex(g, None).partners_by("a", frozenset({"BUNDLED_INTO"})))
+        ['c']
+        """
+        key = (iri, kinds)
+        found = self._partners_by.get(key)
+        if found is None:
+            graph_side = set()
+            if iri in self._graph:
+                for other, keyed in self._graph.succ[iri].items():
+                    if any(attrs["kind"] in kinds for attrs in keyed.values()):
+                        graph_side.add(other)
+            bulk = self._bulk
+            node = None if bulk is None else bulk.node_index.get(iri)
+            if bulk is not None and node is not None and not kinds.isdisjoint(bulk.kind_set):
+                wanted = {i for i, kind in enumerate(bulk.kinds) if kind in kinds}
+                rows = range(bulk.src_offsets[node], bulk.src_offsets[node + 1])
+                nodes, dst, kind_of = bulk.nodes, bulk.dst, bulk.kind
+                graph_side.update(nodes[dst[row]] for row in rows if kind_of[row] in wanted)
+            found = self._partners_by[key] = frozenset(graph_side)
         return found
 
     def bulk_partners(self, iri: str) -> frozenset[str]:

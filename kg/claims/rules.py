@@ -23,6 +23,7 @@ False
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from kg.claims.index import AdjacencyIndex
 from kg.claims.rule_index import PairIndex
 from kg.drugs import clear_memo as clear_drug_memo
 from kg.graph import KnowledgeGraph
-from kg.model import Modifier, ModifierRule, Severity, Source, is_active
+from kg.model import Modifier, ModifierRule, Relationship, Severity, Source, is_active
 from kg.vocab import CK
 
 __all__ = ["ClaimRule", "ClaimRulesError", "RuleBook", "Selection", "StatusInfo", "rule_book"]
@@ -142,6 +143,13 @@ class RuleBook:
     severity_rank: dict[Severity, int] = field(default_factory=dict)
     initial_rank: dict[str, int] = field(default_factory=dict)
     _selections: dict[tuple[Any, ...], Selection] = field(default_factory=dict)
+    _days: dict[int, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
+    _change_days: list[date] | None = None
+    _rule_sets: dict[tuple[str, ...], tuple[ClaimRule, ...]] = field(default_factory=dict)
+    #: A finding's sources (the rule's and the facts'), sorted once per combination of IRIs.
+    finding_sources: dict[tuple[str, ...], tuple[Source, ...]] = field(default_factory=dict)
+    #: A finding's path (relationship objects), by the keys of its edges, built once per graph.
+    paths: dict[tuple[str, ...], tuple[Relationship, ...]] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, kg: KnowledgeGraph) -> RuleBook:
@@ -307,6 +315,54 @@ class RuleBook:
         self._modifier_rules.clear()
         self._selections.clear()
         self._status_info.clear()
+        self._days.clear()
+        self.finding_sources.clear()
+        self.paths.clear()
+
+    def day_facts(self, as_of: date) -> dict[tuple[Any, ...], Any]:
+        """The per-code facts memoised for the span of dates ``as_of`` falls in, shared by every
+        claim of a date in that span.
+
+        A dated fact is in force from its ``effective`` date until its ``end``, so what a
+        code's edges, MUE, payment status, pairs or compiled rule verdicts are can only change
+        on a date some node or edge of the graph names: between two such dates every answer is
+        the same, and the graph does not change once loaded. A claim therefore reuses what an
+        earlier claim of any date in the same span looked up; the claim's own lines, units and
+        modifiers are still judged afresh for every claim. Keys name the question
+        (``("out", iri, kind)``, ...).
+
+        >>> from kg.graph import KnowledgeGraph
+        >>> book = rule_book(KnowledgeGraph.default())
+        >>> book.day_facts(date(2026, 6, 1)) is book.day_facts(date(2026, 6, 2))
+        True
+        """
+        days = self._change_days
+        if days is None:
+            days = self._change_days = self._dates_named()
+        span = bisect_right(days, as_of)
+        facts = self._days.get(span)
+        if facts is None:
+            if len(self._days) >= _MAX_SPANS:  # bounded: a graph may name many dates
+                self._days.clear()
+            facts = self._days[span] = {}
+        elif len(facts) > _MAX_FACTS // len(self._days):
+            # Bounded (about 200 bytes an entry): codes and pairs are unbounded input at full scale.
+            facts.clear()
+        return facts
+
+    def _dates_named(self) -> list[date]:
+        """Every ``effective`` and ``end`` date a node, an edge or a bulk row names, sorted."""
+        graph = self.kg.graph
+        found: set[date] = set()
+        for _, attrs in graph.nodes(data=True):
+            found.update(attrs[k] for k in ("effective", "end") if attrs.get(k) is not None)
+        for _, _, attrs in graph.edges(data=True):
+            found.update(attrs[k] for k in ("effective", "end") if attrs.get(k) is not None)
+        bulk = self.kg.bulk
+        if bulk is not None:
+            # Ordinals; 0 means no date.
+            found.update(date.fromordinal(d) for d in set(bulk.effective) | set(bulk.end) if d)
+        return sorted(found)
 
     def payer_chain(self, payer: str) -> list[str] | None:
         """The payer's IRI followed by its baselines, or ``None`` for an unknown payer.
@@ -323,6 +379,16 @@ class RuleBook:
             chain.append(iri)
             iri = self.kg.target(iri, "baseline")
         return chain
+
+    def _interned(self, rules: list[ClaimRule]) -> tuple[ClaimRule, ...]:
+        # One tuple per distinct set of rules, kept for the book's life: what a check compiles
+        # for a code is keyed by its rules' tuple (ClaimContext.compiled), so claims of other
+        # payers or places that select the same rules of a kind share it.
+        key = tuple(rule.iri for rule in rules)
+        found = self._rule_sets.get(key)
+        if found is None:
+            found = self._rule_sets[key] = tuple(rules)
+        return found
 
     def select(self, payer: str, claim_type: str, place: str | None, as_of: date) -> Selection:
         """The rules that apply to a claim of this payer, claim type, place of service and date."""
@@ -361,12 +427,17 @@ class RuleBook:
                 by_kind[rule.kind or ""].append(rule)
         # A payer may override the policy itself; with none left the graph's first policy speaks.
         policy = policies[0] if policies else next(r for r in self.rules if r.kind == CK.NoDataPolicy)
-        selection = Selection({k: tuple(v) for k, v in by_kind.items()}, tuple(undecided), chain is not None, policy)
+        selection = Selection({k: self._interned(v) for k, v in by_kind.items()}, tuple(undecided), chain is not None,
+                              policy)
         if len(self._selections) > 4096:  # bounded: dates of service are unbounded input
             self._selections.clear()
         self._selections[key] = selection
         return selection
 
+
+#: At most this many date spans keep per-code facts, sharing this many entries between them.
+_MAX_SPANS = 16
+_MAX_FACTS = 1_500_000
 
 _BOOKS: weakref.WeakKeyDictionary[KnowledgeGraph, RuleBook] = weakref.WeakKeyDictionary()
 

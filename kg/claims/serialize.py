@@ -10,13 +10,18 @@ it, and a test holds it equal to the API's answer on many claims.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+import orjson
 
 from kg.claims.model import ClaimCheck
 from kg.model import Finding, Relationship, Source
 
-__all__ = ["check_to_dict", "finding_to_dict", "relationship_to_dict", "source_to_dict"]
+__all__ = ["check_to_dict", "check_to_json", "finding_to_dict", "relationship_to_dict", "source_to_dict"]
+
+_T = TypeVar("_T")
 
 
 def _day(value: date | None) -> str | None:
@@ -65,3 +70,39 @@ def check_to_dict(check: ClaimCheck) -> dict[str, Any]:
     (False, 'ADDON_WITHOUT_PRIMARY', 'ERROR')
     """
     return {"valid": check.valid, "findings": [finding_to_dict(f) for f in check.findings]}
+
+
+#: Serialized source and path lists by the identity of the tuple a finding holds. The engine
+#: shares those tuples between the findings of every claim (they are compiled once per rule and
+#: code), so most findings are written from JSON already encoded. Each entry keeps its tuple
+#: alive, so an id is never reused while its entry exists.
+_ENCODED: dict[int, tuple[object, orjson.Fragment]] = {}
+_ENCODED_LIMIT = 100_000
+
+
+def _encoded(items: Sequence[_T], to_dict: Callable[[_T], dict[str, Any]]) -> orjson.Fragment:
+    found = _ENCODED.get(id(items))
+    if found is not None and found[0] is items:
+        return found[1]
+    if len(_ENCODED) > _ENCODED_LIMIT:  # bounded: findings built per claim bring new tuples
+        _ENCODED.clear()
+    fragment = orjson.Fragment(orjson.dumps([to_dict(item) for item in items]))
+    _ENCODED[id(items)] = (items, fragment)
+    return fragment
+
+
+def check_to_json(check: ClaimCheck) -> bytes:
+    """:func:`check_to_dict` encoded as compact JSON (UTF-8, no ASCII escaping), the same bytes
+    as ``orjson.dumps(check_to_dict(check))``, written faster for batches.
+
+    >>> from kg.graph import KnowledgeGraph
+    >>> from kg.claims import check_claim
+    >>> check = check_claim(KnowledgeGraph.default(),
+    ...     {"claimType": "PROFESSIONAL", "placeOfService": "11", "lines": [{"code": "96368"}]})
+    >>> check_to_json(check) == orjson.dumps(check_to_dict(check))
+    True
+    """
+    return orjson.dumps({"valid": check.valid, "findings": [
+        {"rule": f.rule, "severity": _name(f.severity), "message": f.message, "codes": f.codes, "line": f.line,
+         "sources": _encoded(f.sources, source_to_dict), "path": _encoded(f.path, relationship_to_dict)}
+        for f in check.findings]})

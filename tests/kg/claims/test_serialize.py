@@ -54,3 +54,22 @@ def test_matches_the_api_with_imported_edges_and_file_sources(small_graph: Knowl
     _compare(small_graph, claims)
     out = check_to_dict(check_claim(small_graph, claims[-3]))
     assert any(s["fileName"] for f in out["findings"] for r in f["path"] for s in r["sources"])
+
+
+def test_json_bytes_are_the_dicts_encoded() -> None:
+    """check_to_json (shared, pre-encoded source and path lists) writes exactly what encoding
+    check_to_dict's answer writes, as the standard library would print it."""
+    import json
+
+    import orjson
+
+    from kg.claims.serialize import check_to_json
+
+    kg = KnowledgeGraph.default()
+    claims = _claims(kg, 150, seed=16)
+    for claim in [*claims, *claims[:20]]:  # the second pass reads the encoded lists back
+        check = check_claim(kg, claim)
+        data = check_to_dict(check)
+        written = check_to_json(check)
+        assert written == orjson.dumps(data), claim
+        assert written.decode() == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
