@@ -229,6 +229,23 @@ class KnowledgeGraph:
             raise TypeError(f"{iri}: {name} is {value!r}, not a boolean")
         return value
 
+    def number(self, iri: str, name: str, default: int = 0) -> int:
+        """A node's integer attribute (``ck:rank``, ``ck:maxUnits``), else ``default``.
+
+        Raises:
+            TypeError: the attribute holds something other than an integer.
+
+        >>> kg = KnowledgeGraph.default()
+        >>> kg.number(kg.code_iri("96368"), "noSuchNumber", 7)
+        7
+        """
+        value = self.node(iri).get(name)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{iri}: {name} is {value!r}, not an integer")
+        return value
+
     def source_iris(self, iri: str) -> tuple[str, ...]:
         """The IRIs of the ``dcterms:source`` nodes of a node (see :meth:`sources_of` for the objects).
 

@@ -77,12 +77,12 @@ def code_object(kg: KnowledgeGraph, iri: str) -> Code:
     code = Code(
         iri=iri,
         code=str(attrs.get("notation", local_name(iri))),
-        system=str(kg.node(scheme).get("notation", "")) if scheme else "",
+        system=kg.text(scheme, "notation", "") if scheme else "",
         title=str(attrs.get("prefLabel", attrs.get("notation", local_name(iri)))),
         title_source=str(attrs.get("titleSource", "CURATED")),
         description=attrs.get("description"),
-        family=kg.node(family).get("notation") if family else None,
-        family_title=kg.node(family).get("prefLabel") if family else None,
+        family=kg.text(family, "notation") if family else None,
+        family_title=kg.text(family, "prefLabel") if family else None,
         is_add_on=is_add_on(kg, iri),
         synonyms=tuple(str(s) for s in _tuple(attrs.get("altLabel"))),
         effective=attrs.get("effective"),
@@ -93,7 +93,7 @@ def code_object(kg: KnowledgeGraph, iri: str) -> Code:
 
 
 def is_add_on(kg: KnowledgeGraph, iri: str) -> bool:
-    if kg.node(iri).get("contractorDefinedPrimaries"):
+    if kg.flag(iri, "contractorDefinedPrimaries"):
         return True
     for _, _, attrs in kg.graph.out_edges(iri, data=True):
         if attrs["kind"] == RelationKind.ADD_ON_OF.value:

@@ -60,7 +60,7 @@ def _known_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Iterable[Findi
                 # A code that existed and ended: say when, and what the graph says replaces it.
                 assert retired is not None
                 successors = [e for e in ctx.out_edges(retired, RelationKind.ALTERNATIVE_TO.value)]
-                instead = ", ".join(sorted({str(ctx.kg.node(e.target).get("notation")) for e in successors}))
+                instead = ", ".join(sorted({ctx.kg.text(e.target, "notation", "") for e in successors}))
                 values = ctx.values(lv, ended=ended.isoformat(), replacement=instead or "no code on file")
                 template = replace(rule, message=rule.retired_message)
                 yield ctx.finding(template, lv, (lv.notation,), values, path=ctx.relationships(successors))
@@ -106,7 +106,7 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
         weak = [e for e in weak if e.target in ctx.on_claim]
         if weak:
             other = ctx.on_claim[weak[0].target][0]
-            listed = sorted({str(ctx.kg.node(e.target).get("notation")) for e in firm})
+            listed = sorted({ctx.kg.text(e.target, "notation", "") for e in firm})
             for rule in judges:
                 yield ctx.finding(rule, lv, (lv.notation, other.notation),
                                   ctx.values(lv, other=other.notation, otherLine=other.number,
@@ -144,7 +144,7 @@ def _requires_plan(ctx: ClaimContext, rules: Sequence[ClaimRule], regular: Seque
         if not considered:
             continue
         considered_any = True
-        primaries = sorted({str(ctx.kg.node(e.target).get("notation")) for e in considered})
+        primaries = sorted({ctx.kg.text(e.target, "notation", "") for e in considered})
         verdicts.append((rule, ", ".join(primaries), ctx.relationships(considered)))
     add_on_gap = bool(not considered_any and (edges_any or ctx.is_add_on(lv)) and regular)
     all_firm = [e for es in firm.values() for e in es]
@@ -165,7 +165,7 @@ def _contested(ctx: ClaimContext, edge: Edge) -> bool:
     key = (sources[0],)
     found = memo.get(key)
     if found is None:
-        weakest = int(ctx.kg.node(CK.Secondary).get("rank", 0))
+        weakest = ctx.kg.number(CK.Secondary, "rank")
         found = memo[key] = ctx.kg.source(sources[0]).confidence_rank <= weakest
     return found
 
@@ -446,7 +446,7 @@ def _drug_needs_administration(ctx: ClaimContext, rules: Sequence[ClaimRule]) ->
                 continue
             yield ctx.finding(rule, lv, (lv.notation, *(a.notation for a in admin)),
                               ctx.values(lv, admin=", ".join(a.notation for a in admin),
-                                         category=ctx.kg.node(category).get("prefLabel", "")),
+                                         category=ctx.kg.text(category, "prefLabel", "")),
                               sources=sources)
 
 

@@ -161,28 +161,28 @@ class RuleBook:
         """
         book = cls(kg)
         for iri in kg.nodes_of_type(CK.Payer):
-            book.payer_iris[str(kg.node(iri).get("notation", "")).lower()] = iri
+            book.payer_iris[kg.text(iri, "notation", "").lower()] = iri
         for iri in kg.nodes_of_type(CK.ClaimType):
             system = kg.target(iri, "paymentSystem")
-            name = str(kg.node(iri).get("enumName"))
+            name = kg.text(iri, "enumName", "")
             book.claim_type_iri[name] = iri
             book.payment_system_iri[name] = system
-            book.payment_system[name] = str(kg.node(system).get("notation")) if system else None
+            book.payment_system[name] = kg.text(system, "notation", "") if system else None
         # Edge kind names come from the vocabulary's ck:edgeKind annotations.
-        book.mue_kind = str(kg.node(CK.MueLimit).get("edgeKind", ""))
-        book.status_kind = str(kg.node(CK.PaymentStatus).get("edgeKind", ""))
+        book.mue_kind = kg.text(CK.MueLimit, "edgeKind", "")
+        book.status_kind = kg.text(CK.PaymentStatus, "edgeKind", "")
         book.index = AdjacencyIndex(kg.graph)
         book.pairs = PairIndex(kg.graph, kg.bulk)
         book.modifiers = {m.code.upper(): m for m in kg.modifiers()}
         for iri in kg.nodes_of_type(CK.PlaceOfService):
             attrs = kg.node(iri)
             book.places[str(attrs.get("notation", "")).upper()] = str(attrs.get("prefLabel", ""))
-        book.not_applicable = kg.node(CK.NotApplicable).get("enumName")
-        book.applicability_iri = {str(kg.node(i).get("enumName")): i for i in kg.nodes_of_type(CK.Applicability)}
+        book.not_applicable = kg.text(CK.NotApplicable, "enumName")
+        book.applicability_iri = {kg.text(i, "enumName", ""): i for i in kg.nodes_of_type(CK.Applicability)}
         for iri in kg.nodes_of_type(CK.SeverityLevel):
             severity = book._severity(iri)
             if severity is not None:
-                book.severity_rank[severity] = int(kg.node(iri).get("rank", 0))
+                book.severity_rank[severity] = kg.number(iri, "rank")
         book.initial_rank = book._initial_ranks()
         book.rules = tuple(sorted((book._compile_rule(i) for i in kg.nodes_of_type(CK.ClaimRule)), key=lambda r: r.iri))
         if not any(r.kind == CK.NoDataPolicy and not r.disabled for r in book.rules):
@@ -199,13 +199,13 @@ class RuleBook:
                 continue
             for code in kg.targets(rule, "producesCode"):
                 for kind in kg.targets(rule, "administrationKind"):
-                    ranks[code] = max(ranks.get(code, 0), int(kg.node(kind).get("rank", 0)))
+                    ranks[code] = max(ranks.get(code, 0), kg.number(kind, "rank"))
         return ranks
 
     def _severity(self, iri: str | None) -> Severity | None:
         if iri is None:
             return None
-        name = self.kg.node(iri).get("enumName")
+        name = self.kg.text(iri, "enumName")
         try:
             return Severity(str(name))
         except ValueError:
@@ -225,7 +225,7 @@ class RuleBook:
 
         def status_key(status_iri: str) -> tuple[str, str]:
             system = kg.target(status_iri, "paymentSystem")
-            return (str(kg.node(system).get("notation")) if system else "", str(kg.node(status_iri).get("notation")))
+            return (kg.text(system, "notation", "") if system else "", kg.text(status_iri, "notation", ""))
 
         kind = one("checkKind")
         rule = ClaimRule(
@@ -242,8 +242,8 @@ class RuleBook:
             bypass_message=a.get("bypassMessage"),
             no_bypass_message=a.get("noBypassMessage"),
             payers=frozenset(kg.targets(iri, "payer")),
-            claim_types=frozenset(str(kg.node(t).get("enumName")) for t in kg.targets(iri, "claimType")),
-            places=frozenset(str(kg.node(p).get("notation")).upper() for p in kg.targets(iri, "placeOfService")),
+            claim_types=frozenset(kg.text(t, "enumName", "") for t in kg.targets(iri, "claimType")),
+            places=frozenset(kg.text(p, "notation", "").upper() for p in kg.targets(iri, "placeOfService")),
             overrides=frozenset(kg.targets(iri, "overrides")),
             disabled=bool(a.get("disabled", False)),
             effective=a.get("effective"),
@@ -288,7 +288,7 @@ class RuleBook:
                 notation=str(attrs.get("notation", "")),
                 meaning=str(attrs.get("prefLabel", "")),
                 packaging=str(attrs.get("packaging", "")),
-                packaged_with=tuple(str(self.kg.node(t).get("notation")) for t in self.kg.targets(iri, "packagedWithStatus")),
+                packaged_with=tuple(self.kg.text(t, "notation", "") for t in self.kg.targets(iri, "packagedWithStatus")),
             )
             self._status_info[iri] = info
         return info
