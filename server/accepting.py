@@ -11,8 +11,10 @@ each ``accept`` it compares the connections it holds with those its live peers h
 more than the least loaded of them. A worker never pauses wrongly: a peer's count is published
 as soon as it accepts (and lowered ten times a second), so what a worker reads is never below
 the truth, and the least loaded worker always accepts. A paused worker looks again every
-:data:`PAUSE_POLL_S`; a peer counts only while its heartbeat is fresh (:data:`FRESH_S`), so a
-hung, stopped or retired worker cannot hold the others back.
+:data:`PAUSE_POLL_S`. Should connections wait in the queue for :data:`STALL_S` all the same
+(the less loaded peer is busy, descheduled or hung; Linux reports the queue's length), the
+paused worker takes them anyway. A peer counts only while its heartbeat is fresh
+(:data:`FRESH_S`), and a retired or dead worker stops counting at once.
 
 Why not one ``SO_REUSEPORT`` listener per worker: the kernel spreads connections over the
 listeners by a hash, but when a listener closes (a worker retired by a reload, or one that
@@ -32,18 +34,21 @@ import errno
 import functools
 import logging
 import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ACCEPT_BATCH", "FRESH_S", "PAUSE_POLL_S", "Acceptor", "Peers"]
+__all__ = ["ACCEPT_BATCH", "FRESH_S", "PAUSE_POLL_S", "STALL_S", "Acceptor", "Peers"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds after its last heartbeat that a peer's load still counts (beats come ten times a second).
-FRESH_S = 0.5
+FRESH_S = 2.0
 #: Seconds between a paused worker's looks at its peers' loads.
 PAUSE_POLL_S = 0.005
+#: Seconds connections may wait in the queue while a less loaded peer takes none before a paused worker takes them.
+STALL_S = 0.05
 #: Most connections accepted per wake-up (asyncio's own loop takes up to the backlog, 100).
 ACCEPT_BATCH = 16
 #: Seconds to stop accepting after the process ran out of descriptors or memory (as asyncio does).
@@ -52,6 +57,9 @@ ACCEPT_RETRY_S = 1.0
 _EXHAUSTED = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 #: Seconds between two log lines about exhausted resources.
 _LOG_EVERY_S = 60.0
+#: Bytes of ``struct tcp_info`` read, and the offset of ``tcpi_unacked`` (8 one-byte fields, then 4 u32 before it).
+_TCP_INFO_SIZE = 104
+_TCPI_UNACKED = 24
 
 
 class Peers:
@@ -135,6 +143,8 @@ class Acceptor:
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self._logged = 0.0
+        self._stalled_since: float | None = None
+        self._tcp_info: int | None = getattr(socket, "TCP_INFO", None)
 
     def held(self) -> int:
         """Connections this worker holds, counting those accepted whose transport is being made."""
@@ -177,35 +187,68 @@ class Acceptor:
         held = self.held()
         self.peers.publish(held)  # a paused worker's load falls as its connections end: say so
         if self.peers.may_accept(held):
+            self._stalled_since = None
             self._watch()
+            return
+        if self._queued():
+            # Connections wait although a peer is less loaded: it may be busy, descheduled or
+            # hung. After STALL_S take what waits, so a stuck peer delays clients by that much
+            # at most, not until its heartbeat goes stale.
+            now = time.monotonic()
+            if self._stalled_since is None:
+                self._stalled_since = now
+            elif now - self._stalled_since >= STALL_S:
+                self._stalled_since = now
+                for _ in range(ACCEPT_BATCH):
+                    if not self._take_one(self.held()):
+                        break
         else:
-            self._pause(PAUSE_POLL_S)
+            self._stalled_since = None
+        self._pause(PAUSE_POLL_S)
+
+    def _queued(self) -> int:
+        """Connections waiting in the listening socket's accept queue (Linux; 0 where unknown)."""
+        if self._tcp_info is None:
+            return 0
+        try:
+            info = self.sock.getsockopt(socket.IPPROTO_TCP, self._tcp_info, _TCP_INFO_SIZE)
+        except OSError:
+            self._tcp_info = None
+            return 0
+        # struct tcp_info: for a listening socket tcpi_unacked is the accept queue's length.
+        return struct.unpack_from("I", info, _TCPI_UNACKED)[0] if len(info) >= _TCPI_UNACKED + 4 else 0
 
     def _accept(self) -> None:
-        assert self._loop is not None
         for _ in range(ACCEPT_BATCH):
             held = self.held()
             if not self.peers.may_accept(held):
                 self.peers.publish(held)
                 self._pause(PAUSE_POLL_S)
                 return
-            try:
-                conn, _address = self.sock.accept()
-            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                return  # another worker took it, or the client gave up while queued
-            except OSError as err:
-                if err.errno in _EXHAUSTED:
-                    self._log_exhausted(err)
-                    self._pause(ACCEPT_RETRY_S)
-                    return
-                raise
-            self._pending += 1
-            self.peers.publish(held + 1)  # before the next accept anywhere can read a stale count
-            conn.setblocking(False)
-            with contextlib.suppress(OSError):  # small responses must not wait on Nagle and delayed ACKs
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            task = self._loop.create_task(self._loop.connect_accepted_socket(self.protocol_factory, conn))
-            task.add_done_callback(functools.partial(self._connected, conn))
+            if not self._take_one(held):
+                return
+
+    def _take_one(self, held: int) -> bool:
+        """Accept one connection and start its transport; whether there was one to accept."""
+        assert self._loop is not None
+        try:
+            conn, _address = self.sock.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return False  # another worker took it, or the client gave up while queued
+        except OSError as err:
+            if err.errno in _EXHAUSTED:
+                self._log_exhausted(err)
+                self._pause(ACCEPT_RETRY_S)
+                return False
+            raise
+        self._pending += 1
+        self.peers.publish(held + 1)  # before the next accept anywhere can read a stale count
+        conn.setblocking(False)
+        with contextlib.suppress(OSError):  # small responses must not wait on Nagle and delayed ACKs
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        task = self._loop.create_task(self._loop.connect_accepted_socket(self.protocol_factory, conn))
+        task.add_done_callback(functools.partial(self._connected, conn))
+        return True
 
     def _connected(self, conn: socket.socket, task: asyncio.Task[Any]) -> None:
         self._pending -= 1
