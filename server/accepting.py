@@ -246,12 +246,24 @@ class Acceptor:
         conn.setblocking(False)
         with contextlib.suppress(OSError):  # small responses must not wait on Nagle and delayed ACKs
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        task = self._loop.create_task(self._loop.connect_accepted_socket(self.protocol_factory, conn))
-        task.add_done_callback(functools.partial(self._connected, conn))
+        made = [False]
+
+        def protocol() -> asyncio.Protocol:
+            # No longer pending once its protocol exists: it joins uvicorn's connections next.
+            # (Counting it pending until the task's callback ran counted it twice meanwhile, and
+            # a worker busy answering looked up to a third busier than it was.)
+            made[0] = True
+            self._pending -= 1
+            return self.protocol_factory()
+
+        task = self._loop.create_task(self._loop.connect_accepted_socket(protocol, conn))
+        task.add_done_callback(functools.partial(self._connected, conn, made))
         return True
 
-    def _connected(self, conn: socket.socket, task: asyncio.Task[Any]) -> None:
-        self._pending -= 1
+    def _connected(self, conn: socket.socket, made: list[bool], task: asyncio.Task[Any]) -> None:
+        if not made[0]:  # failed before its protocol was made
+            made[0] = True
+            self._pending -= 1
         if task.cancelled() or task.exception() is not None:
             conn.close()  # the client went away before its transport was made
 
