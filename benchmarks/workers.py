@@ -8,7 +8,9 @@ reports requests/s, p99, errors, and how the work spread over the workers:
 * **connections**: the client connections each worker holds, sampled in the middle of the run
   (the sockets in ``/proc/PID/fd`` matched with the established connections of
   ``/proc/net/tcp``): the accept balance the supervisor's workers keep (see ``server.serve``);
-* **CPU seconds** each worker spent during the run (``/proc/PID/stat``): the share of the work.
+* **CPU seconds** each worker spent during the run (``/proc/PID/stat``): the share of the work,
+  and requests per CPU second: on a shared machine N workers get what CPU the others leave,
+  and this column tells a server that wastes CPU from one that was given less.
 
 Memory comes from ``/proc/PID/smaps_rollup``: RSS counts shared pages in every process, PSS
 divides them among the processes sharing them, so the sum of PSS is what the server occupies.
@@ -147,6 +149,7 @@ def _run(repo: Path, workers: int, data: list[Path], seconds: int, query: str) -
         requests, errors, duration, _p50, p99 = next(x for x in out.splitlines() if x.startswith("RESULT")).split()[1:]
         memory = [_memory_mb(pid) for pid in [process.pid, *_children(process.pid)]]
         return {"workers": workers, "rps": int(requests) / float(duration), "p99_ms": float(p99),
+                "per_cpu_s": int(requests) / max(sum(cpu), 0.1),
                 "errors": int(errors), "connections": [held.get(pid, 0) for pid in pids], "cpu_s": cpu,
                 "rss_sum_mb": sum(m[0] for m in memory), "pss_sum_mb": sum(m[1] for m in memory)}
     finally:
@@ -171,7 +174,7 @@ def main() -> int:
     print(f"serving {repo}, query {args.query}, {CLIENTS} connections, {args.rounds} rounds of {args.seconds} s; "
           f"load before {_load()}")
     print(f"{'round':>5} {'workers':>7} {'req/s':>8} {'p99 ms':>8} {'errors':>6} {'connections':>14} "
-          f"{'CPU s':>14} {'RSS sum MB':>10} {'PSS sum MB':>10}")
+          f"{'CPU s':>14} {'req/CPU s':>9} {'RSS sum MB':>10} {'PSS sum MB':>10}")
     results: dict[int, list[dict[str, Any]]] = {1: [], args.workers: []}
     for n in range(1, args.rounds + 1):
         for workers in (1, args.workers):
@@ -186,6 +189,8 @@ def main() -> int:
     busiest = [max(r["connections"]) / max(1, sum(r["connections"])) for r in results[args.workers]]
     summary = {"query": args.query, "rounds": args.rounds, "seconds": args.seconds,
                "rps_1": round(one), f"rps_{args.workers}": round(many), "ratio": round(many / one, 2),
+               "per_cpu_s_1": round(statistics.median(r["per_cpu_s"] for r in results[1])),
+               f"per_cpu_s_{args.workers}": round(statistics.median(r["per_cpu_s"] for r in results[args.workers])),
                "p99_ms_1": statistics.median(r["p99_ms"] for r in results[1]),
                f"p99_ms_{args.workers}": statistics.median(r["p99_ms"] for r in results[args.workers]),
                "busiest_worker_share_max": round(max(busiest), 2), "load_after": _load()}

@@ -6,14 +6,23 @@ serves the same graph from pages it shares with the parent (copy-on-write), so m
 close to one graph's whatever N. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
 
+The forked workers share the one listening socket, so a connection waits in one queue until
+some worker accepts it, whatever workers are retired, die or start meanwhile (per-worker
+``SO_REUSEPORT`` listeners would lose the connections queued on a listener that closes). They
+take turns by load (:mod:`server.accepting`): each worker publishes how many connections it
+holds in memory shared with its peers and stops accepting while it holds more than the least
+loaded live one, so a burst of clients spreads evenly instead of landing on whichever worker
+woke first; connections left waiting 50 ms while a less loaded peer takes none (busy, hung)
+are taken anyway.
+
 The parent supervises the forked workers and never gives up silently:
 
 * a worker that dies is replaced; when workers keep dying soon after they start (a crash
   loop) each restart waits twice as long as the last, up to :data:`RESTART_DELAY_MAX`, so the
   supervisor backs off instead of spinning or stopping;
-* each worker's event loop writes a heartbeat to memory shared with the parent ten times a
-  second; a worker silent for ``heartbeat_timeout`` seconds (hung, stopped) is killed and
-  replaced;
+* each worker's event loop writes a heartbeat (and the connections it holds) to memory shared
+  with the parent and the other workers ten times a second; a worker silent for
+  ``heartbeat_timeout`` seconds (hung, stopped) is killed and replaced;
 * SIGINT/SIGTERM stop every worker and :func:`serve` returns 0; it returns non-zero when the
   service stopped for any other reason.
 
@@ -28,9 +37,10 @@ and compiles their snapshot (:mod:`server.compile`), so the serving processes ne
 and their memory stays what a fresh start gives. One process then reloads in place (a thread
 loads the new graph aside and swaps it in: :class:`server.reload.ServedGraph`). With forked
 workers the parent loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
-answer what their open connections send with ``Connection: close``, then exit), so requests in
-flight finish on the old graph, clients move over without a dropped connection and memory stays
-shared; a release that fails to verify or load is refused and the old workers keep serving.
+leaving what waits in the shared queue to the new ones, answer what their open connections send
+with ``Connection: close``, then exit), so requests in flight finish on the old graph, clients
+move over without a dropped connection and memory stays shared; a release that fails to verify
+or load is refused and the old workers keep serving.
 ``POST /admin/reload`` in a worker asks the parent for the same by signalling it.
 """
 
