@@ -13,8 +13,9 @@ as soon as it accepts (and lowered ten times a second), so what a worker reads i
 the truth, and the least loaded worker always accepts. A paused worker looks again every
 :data:`PAUSE_POLL_S`. Should connections wait in the queue for :data:`STALL_S` all the same
 (the less loaded peer is busy, descheduled or hung; Linux reports the queue's length), the
-paused worker takes them anyway. A peer counts only while its heartbeat is fresh
-(:data:`FRESH_S`), and a retired or dead worker stops counting at once.
+paused worker takes one anyway, and twice as many each further :data:`STALL_S` they wait. A
+peer counts only while its heartbeat is fresh (:data:`FRESH_S`), and a retired or dead worker
+stops counting at once.
 
 Why not one ``SO_REUSEPORT`` listener per worker: the kernel spreads connections over the
 listeners by a hash, but when a listener closes (a worker retired by a reload, or one that
@@ -47,8 +48,8 @@ log = logging.getLogger(__name__)
 FRESH_S = 2.0
 #: Seconds between a paused worker's looks at its peers' loads.
 PAUSE_POLL_S = 0.005
-#: Seconds connections may wait in the queue while a less loaded peer takes none before a paused worker takes them.
-STALL_S = 0.05
+#: Seconds connections may wait in the queue while a less loaded peer takes none before a paused worker takes one.
+STALL_S = 0.1
 #: Most connections accepted per wake-up (asyncio's own loop takes up to the backlog, 100).
 ACCEPT_BATCH = 16
 #: Seconds to stop accepting after the process ran out of descriptors or memory (as asyncio does).
@@ -144,6 +145,7 @@ class Acceptor:
         self._closed = False
         self._logged = 0.0
         self._stalled_since: float | None = None
+        self._steal = 1  # connections to take at the next stall
         self._tcp_info: int | None = getattr(socket, "TCP_INFO", None)
 
     def held(self) -> int:
@@ -187,23 +189,25 @@ class Acceptor:
         held = self.held()
         self.peers.publish(held)  # a paused worker's load falls as its connections end: say so
         if self.peers.may_accept(held):
-            self._stalled_since = None
+            self._stalled_since, self._steal = None, 1
             self._watch()
             return
         if self._queued():
-            # Connections wait although a peer is less loaded: it may be busy, descheduled or
-            # hung. After STALL_S take what waits, so a stuck peer delays clients by that much
-            # at most, not until its heartbeat goes stale.
+            # Connections wait although a peer is less loaded: it may be busy answering,
+            # descheduled, or hung. Every STALL_S that they keep waiting take one, then twice
+            # as many: a peer busy for a moment loses a connection or two, a hung one its whole
+            # share within a few STALL_S, long before its heartbeat goes stale.
             now = time.monotonic()
             if self._stalled_since is None:
                 self._stalled_since = now
             elif now - self._stalled_since >= STALL_S:
                 self._stalled_since = now
-                for _ in range(ACCEPT_BATCH):
+                for _ in range(self._steal):
                     if not self._take_one(self.held()):
                         break
+                self._steal = min(2 * self._steal, ACCEPT_BATCH)
         else:
-            self._stalled_since = None
+            self._stalled_since, self._steal = None, 1
         self._pause(PAUSE_POLL_S)
 
     def _queued(self) -> int:

@@ -12,8 +12,8 @@ some worker accepts it, whatever workers are retired, die or start meanwhile (pe
 take turns by load (:mod:`server.accepting`): each worker publishes how many connections it
 holds in memory shared with its peers and stops accepting while it holds more than the least
 loaded live one, so a burst of clients spreads evenly instead of landing on whichever worker
-woke first; connections left waiting 50 ms while a less loaded peer takes none (busy, hung)
-are taken anyway.
+woke first; when connections wait 100 ms while a less loaded peer takes none (busy, hung), a
+paused worker takes one, then twice as many every 100 ms they keep waiting.
 
 The parent supervises the forked workers and never gives up silently:
 
