@@ -21,9 +21,8 @@ from tests.server.serving import Served, serving, wait_for
 CLIENTS = 32
 
 
-def _ask_pid(sock: socket.socket) -> int:
-    """Send ``GET /healthz`` on an open connection (kept alive) and read which worker answered."""
-    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+def _read_pid(sock: socket.socket) -> int:
+    """Read the answer to ``GET /healthz`` on a connection: the pid of the worker holding it."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -50,11 +49,13 @@ def test_a_burst_of_connections_spreads_evenly_over_the_workers(tmp_path: Path) 
                 for pid in workers:
                     os.kill(pid, signal.SIGCONT)
             try:
-                held = collections.Counter(_ask_pid(s) for s in sockets)
+                for s in sockets:  # every request out first: each must arrive within the read timeout
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+                held = collections.Counter(_read_pid(s) for s in sockets)
             finally:
                 for s in sockets:
                     s.close()
-            assert set(held) == workers
+            assert set(held) == workers, held
             assert min(held.values()) >= CLIENTS // 2 - 4, held  # even, give or take a few accepts in flight
             wait_for(lambda: server.healthy(), "the workers to see the connections closed", timeout=10)
             time.sleep(0.3)
