@@ -130,11 +130,14 @@ class Acceptor:
         protocol_factory: builds the protocol of each accepted connection (uvicorn's).
         peers: the loads of this worker and its peers.
         held: the number of connections this worker holds now (uvicorn's open connections).
+        stall_s: seconds connections wait while a less loaded peer takes none before this
+            worker takes one (:data:`STALL_S`).
     """
 
     def __init__(self, sock: socket.socket, protocol_factory: Callable[[], asyncio.Protocol], peers: Peers,
-                 held: Callable[[], int]) -> None:
+                 held: Callable[[], int], stall_s: float = STALL_S) -> None:
         self.sock = sock
+        self.stall_s = stall_s
         self.protocol_factory = protocol_factory
         self.peers = peers
         self._held = held
@@ -200,7 +203,7 @@ class Acceptor:
             now = time.monotonic()
             if self._stalled_since is None:
                 self._stalled_since = now
-            elif now - self._stalled_since >= STALL_S:
+            elif now - self._stalled_since >= self.stall_s:
                 self._stalled_since = now
                 for _ in range(self._steal):
                     if not self._take_one(self.held()):
@@ -253,22 +256,32 @@ class Acceptor:
         made = [False]
 
         def protocol() -> asyncio.Protocol:
-            # No longer pending once its protocol exists: it joins uvicorn's connections next.
-            # (Counting it pending until the task's callback ran counted it twice meanwhile, and
-            # a worker busy answering looked up to a third busier than it was.)
-            made[0] = True
-            self._pending -= 1
-            return self.protocol_factory()
+            # Pending until uvicorn's protocol counts it among its connections (connection_made
+            # runs a loop turn or more after the protocol is built). Counting it pending until
+            # the task's callback double-counted it meanwhile, and stopping at the protocol's
+            # birth left a burst of them uncounted: either way the balance was off by many.
+            made_protocol = self.protocol_factory()
+            connection_made = made_protocol.connection_made
+
+            def counted(transport: asyncio.BaseTransport) -> None:
+                self._made(made)
+                connection_made(transport)
+
+            made_protocol.connection_made = counted  # type: ignore[method-assign]
+            return made_protocol
 
         task = self._loop.create_task(self._loop.connect_accepted_socket(protocol, conn))
         task.add_done_callback(functools.partial(self._connected, conn, made))
         return True
 
-    def _connected(self, conn: socket.socket, made: list[bool], task: asyncio.Task[Any]) -> None:
-        if not made[0]:  # failed before its protocol was made
+    def _made(self, made: list[bool]) -> None:
+        if not made[0]:
             made[0] = True
             self._pending -= 1
+
+    def _connected(self, conn: socket.socket, made: list[bool], task: asyncio.Task[Any]) -> None:
         if task.cancelled() or task.exception() is not None:
+            self._made(made)  # no connection_made will come
             conn.close()  # the client went away before its transport was made
 
     def _log_exhausted(self, err: OSError) -> None:

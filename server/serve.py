@@ -67,7 +67,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from server import metrics
-from server.accepting import Acceptor, Peers
+from server.accepting import STALL_S, Acceptor, Peers
 from server.app import create_app, load_graph
 from server.compile import compile_aside
 from server.connections import connection_cap, guarded_protocol, http_stack, raise_fd_limit
@@ -95,6 +95,9 @@ SWITCH_INTERVAL = 0.001
 FACTORY = "server.app:create_app_from_env"
 #: Accepted values of ``--log-format``.
 LOG_FORMATS = ("text", "json")
+#: Seconds connections wait in the shared queue while a less loaded worker takes none before a
+#: paused worker takes one (see :mod:`server.accepting`).
+ACCEPT_STALL_S = STALL_S
 #: Seconds a worker retired by a reload keeps answering on its open connections (each answer
 #: saying ``Connection: close``, so clients reconnect to the new workers) before it shuts down.
 DRAIN_S = 5.0
@@ -337,7 +340,8 @@ class _BeatingServer(uvicorn.Server):
                                               app_state=self.lifespan.state)
 
         connections = self.server_state.connections
-        self.acceptors = [Acceptor(sock, protocol, self.peers, connections.__len__) for sock in sockets or ()]
+        self.acceptors = [Acceptor(sock, protocol, self.peers, connections.__len__, ACCEPT_STALL_S)
+                          for sock in sockets or ()]
         self.servers = self.acceptors  # type: ignore[assignment]  # uvicorn's shutdown closes them
         if not self.retired:
             for acceptor in self.acceptors:

@@ -35,9 +35,24 @@ def _read_pid(sock: socket.socket) -> int:
     return int(json.loads(body)["pid"])
 
 
+def _both_serving(server: Served) -> bool:
+    """Whether two connections open together land on two workers (one still starting takes none)."""
+    pair = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(2)]
+    try:
+        for s in pair:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        return len({_read_pid(s) for s in pair}) == 2
+    finally:
+        for s in pair:
+            s.close()
+
+
 def test_a_burst_of_connections_spreads_evenly_over_the_workers(tmp_path: Path) -> None:
-    with serving(tmp_path, workers=2) as server:
+    # A long stall: on a loaded machine the test may resume one worker, then wait its turn for
+    # the CPU long enough that the first, rightly, starts taking the connections the second leaves.
+    with serving(tmp_path, workers=2, module={"ACCEPT_STALL_S": 3.0}) as server:
         workers = server.workers()
+        wait_for(lambda: _both_serving(server), "both workers serving", timeout=60)
         for _ in range(3):
             # The burst waits in the listening socket's queue while the workers cannot run, then
             # meets two workers that wake together: the pattern in which one used to take all 32.
