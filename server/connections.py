@@ -24,6 +24,7 @@ limit be reached anyway (another process's descriptors, a cap set too high).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import resource
 import time
@@ -86,11 +87,8 @@ def http_stack() -> str:
     >>> http_stack() in ("httptools+uvloop", "httptools+asyncio", "h11+uvloop", "h11+asyncio")
     True
     """
-    try:
-        import uvloop  # noqa: F401
-        loop = "uvloop"
-    except ImportError:
-        loop = "asyncio"
+    # Looked up, not imported: without the extra mypy has no uvloop to type-check an import against.
+    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
     return ("httptools" if HttpToolsProtocol is not None else "h11") + "+" + loop
 
 

@@ -6,14 +6,23 @@ serves the same graph from pages it shares with the parent (copy-on-write), so m
 close to one graph's whatever N. Without ``fork`` uvicorn's own workers each load the graph
 from the compiled snapshot.
 
+The forked workers share the one listening socket, so a connection waits in one queue until
+some worker accepts it, whatever workers are retired, die or start meanwhile (per-worker
+``SO_REUSEPORT`` listeners would lose the connections queued on a listener that closes). They
+take turns by load (:mod:`server.accepting`): each worker publishes how many connections it
+holds in memory shared with its peers and stops accepting while it holds more than the least
+loaded live one, so a burst of clients spreads evenly instead of landing on whichever worker
+woke first; when connections wait 100 ms while a less loaded peer takes none (busy, hung), a
+paused worker takes one, then twice as many every 100 ms they keep waiting.
+
 The parent supervises the forked workers and never gives up silently:
 
 * a worker that dies is replaced; when workers keep dying soon after they start (a crash
   loop) each restart waits twice as long as the last, up to :data:`RESTART_DELAY_MAX`, so the
   supervisor backs off instead of spinning or stopping;
-* each worker's event loop writes a heartbeat to memory shared with the parent ten times a
-  second; a worker silent for ``heartbeat_timeout`` seconds (hung, stopped) is killed and
-  replaced;
+* each worker's event loop writes a heartbeat (and the connections it holds) to memory shared
+  with the parent and the other workers ten times a second; a worker silent for
+  ``heartbeat_timeout`` seconds (hung, stopped) is killed and replaced;
 * SIGINT/SIGTERM stop every worker and :func:`serve` returns 0; it returns non-zero when the
   service stopped for any other reason.
 
@@ -28,14 +37,16 @@ and compiles their snapshot (:mod:`server.compile`), so the serving processes ne
 and their memory stays what a fresh start gives. One process then reloads in place (a thread
 loads the new graph aside and swaps it in: :class:`server.reload.ServedGraph`). With forked
 workers the parent loads it, forks a fresh set of workers from it and retires the old ones (they stop accepting,
-answer what their open connections send with ``Connection: close``, then exit), so requests in
-flight finish on the old graph, clients move over without a dropped connection and memory stays
-shared; a release that fails to verify or load is refused and the old workers keep serving.
+leaving what waits in the shared queue to the new ones, answer what their open connections send
+with ``Connection: close``, then exit), so requests in flight finish on the old graph, clients
+move over without a dropped connection and memory stays shared; a release that fails to verify
+or load is refused and the old workers keep serving.
 ``POST /admin/reload`` in a worker asks the parent for the same by signalling it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import ctypes
@@ -56,6 +67,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from server import metrics
+from server.accepting import STALL_S, Acceptor, Peers
 from server.app import create_app, load_graph
 from server.compile import compile_aside
 from server.connections import connection_cap, guarded_protocol, http_stack, raise_fd_limit
@@ -83,6 +95,9 @@ SWITCH_INTERVAL = 0.001
 FACTORY = "server.app:create_app_from_env"
 #: Accepted values of ``--log-format``.
 LOG_FORMATS = ("text", "json")
+#: Seconds connections wait in the shared queue while a less loaded worker takes none before a
+#: paused worker takes one (see :mod:`server.accepting`).
+ACCEPT_STALL_S = STALL_S
 #: Seconds a worker retired by a reload keeps answering on its open connections (each answer
 #: saying ``Connection: close``, so clients reconnect to the new workers) before it shuts down.
 DRAIN_S = 5.0
@@ -298,22 +313,57 @@ def _ask_parent_to_reload(app: Any, parent: int) -> None:
 
 
 class _BeatingServer(uvicorn.Server):
-    """A uvicorn server whose event loop writes a heartbeat to shared memory on every tick."""
+    """A forked worker's uvicorn server: a heartbeat on every tick, accepts balanced with its peers.
 
-    def __init__(self, config: uvicorn.Config, beats: Any, slot: int) -> None:
+    Instead of an ``asyncio.Server`` on the shared socket it accepts through a
+    :class:`server.accepting.Acceptor`, which takes a connection only while this worker holds
+    no more connections than its least loaded peer.
+    """
+
+    def __init__(self, config: uvicorn.Config, peers: Peers) -> None:
         super().__init__(config)
-        self.beats = beats
-        self.slot = slot
+        self.peers = peers
+        self.retired = False
+        self.acceptors: list[Acceptor] = []
+
+    def held(self) -> int:
+        """Client connections this worker holds."""
+        return sum(a.held() for a in self.acceptors) if self.acceptors else len(self.server_state.connections)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up (the app's lifespan) without its listener; an :class:`Acceptor` per socket instead."""
+        await super().startup(sockets=[])
+        config = self.config
+
+        def protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(config=config, server_state=self.server_state,  # type: ignore[call-arg]
+                                              app_state=self.lifespan.state)
+
+        connections = self.server_state.connections
+        self.acceptors = [Acceptor(sock, protocol, self.peers, connections.__len__, ACCEPT_STALL_S)
+                          for sock in sockets or ()]
+        self.servers = self.acceptors  # type: ignore[assignment]  # uvicorn's shutdown closes them
+        if not self.retired:
+            for acceptor in self.acceptors:
+                acceptor.start()
 
     async def on_tick(self, counter: int) -> bool:
         """uvicorn calls this ten times a second from the event loop: a beat proves the loop turns."""
-        self.beats[self.slot] = time.monotonic()
+        if not self.retired:
+            self.peers.publish(self.held())
         return await super().on_tick(counter)
 
+    def retire(self) -> None:
+        """Stop accepting and stop counting as a peer (from the event loop's thread)."""
+        self.retired = True
+        self.peers.leave()
+        for acceptor in self.acceptors:
+            acceptor.close()
 
-def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: Any, slot: int) -> int:
+
+def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], peers: Peers) -> int:
     parent = os.getpid()
-    beats[slot] = time.monotonic()  # the worker's first beat: it has heartbeat_timeout to start
+    peers.arrive()  # the worker's first beat: it has heartbeat_timeout to start
     pid = os.fork()
     if pid:
         return pid
@@ -326,7 +376,7 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: 
     config = {k: v for k, v in options.items() if k not in ("host", "port")}
     status = 1
     try:
-        server = _BeatingServer(uvicorn.Config(app, **config), beats, slot)
+        server = _BeatingServer(uvicorn.Config(app, **config), peers)
         _drain_on_sigusr1(server, app)
         server.run(sockets=[sock])
         status = 0 if server.started else 1
@@ -334,24 +384,32 @@ def _fork_worker(app: Any, sock: socket.socket, options: dict[str, Any], beats: 
         os._exit(status)
 
 
-def _drain_on_sigusr1(server: uvicorn.Server, app: Any) -> None:
+def _drain_on_sigusr1(server: _BeatingServer, app: Any) -> None:
     """In a worker: SIGUSR1 retires it without dropping connections.
 
-    The worker stops accepting, answers what its open connections still send with
-    ``Connection: close`` (see :class:`server.observability.RequestObserver`), and shuts down
-    gracefully after :data:`DRAIN_S`. Shutting down at once would close idle keep-alive
-    connections under clients about to reuse them.
+    The worker stops accepting (the connections still queued on the shared socket go to the
+    other workers), answers what its open connections still send with ``Connection: close``
+    (see :class:`server.observability.RequestObserver`), and shuts down gracefully after
+    :data:`DRAIN_S`. Shutting down at once would close idle keep-alive connections under
+    clients about to reuse them.
     """
     if not hasattr(signal, "SIGUSR1"):
         return
 
-    def drain(_signum: int, _frame: Any) -> None:
+    def retire() -> None:
         state = getattr(app, "state", None)
         if state is not None:
             state.draining = True
-        for listener in getattr(server, "servers", ()):
-            listener.close()
+        server.retire()
         threading.Timer(DRAIN_S, setattr, (server, "should_exit", True)).start()
+
+    def drain(_signum: int, _frame: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving yet: startup sees server.retired and never accepts
+            retire()
+            return
+        loop.call_soon_threadsafe(retire)  # the acceptors belong to the loop: change them from it
 
     signal.signal(signal.SIGUSR1, drain)
 
@@ -368,27 +426,34 @@ def _return_freed_memory() -> None:
 
 
 class _Workers:
-    """The live workers: each one's heartbeat slot (in memory shared across fork) and start time."""
+    """The live workers: each one's slot in memory shared across fork (heartbeat, open connections), start time."""
 
     def __init__(self, sock: socket.socket, options: dict[str, Any], capacity: int) -> None:
         self.sock = sock
         self.options = options
         self.beats = multiprocessing.RawArray("d", capacity)
-        self.slots: dict[int, int] = {}  # pid -> slot in beats
+        self.loads = multiprocessing.RawArray("l", capacity)  # connections each worker holds
+        self.slots: dict[int, int] = {}  # pid -> slot in beats and loads
         self.born: dict[int, float] = {}  # pid -> time.monotonic() at fork
 
     def spawn(self, app: Any) -> int:
-        """Fork a worker serving ``app`` into a free heartbeat slot; its pid."""
+        """Fork a worker serving ``app`` into a free slot; its pid."""
         used = set(self.slots.values())
         slot = next(n for n in range(len(self.beats)) if n not in used)
-        pid = _fork_worker(app, self.sock, self.options, self.beats, slot)
+        pid = _fork_worker(app, self.sock, self.options, Peers(self.loads, self.beats, slot))
         self.slots[pid] = slot
         self.born[pid] = time.monotonic()
         return pid
 
     def forget(self, pid: int) -> float | None:
-        """Stop watching a worker; when it was live, the time it was forked."""
-        self.slots.pop(pid, None)
+        """Stop watching a worker (dead or retired); when it was live, the time it was forked.
+
+        Its slot stops counting at once: the other workers no longer balance against a load
+        that is gone (a retired worker also leaves by itself, and stops beating).
+        """
+        slot = self.slots.pop(pid, None)
+        if slot is not None:
+            Peers(self.loads, self.beats, slot).leave()
         return self.born.pop(pid, None)
 
     def silent(self, timeout: float) -> list[tuple[int, float]]:
