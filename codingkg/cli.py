@@ -48,6 +48,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _write_json(value: Any) -> None:
+    """Every JSON document a command prints (JSON Lines output aside) goes through here: one format."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
 def _read_text(argument: str) -> str:
     """The text at ``argument`` (a path, or ``-`` for standard input)."""
     name = "standard input" if argument == "-" else argument
@@ -177,7 +182,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         output, all_valid = check_document(kg, value)
     except OfflineInputError as err:
         raise _UsageError(f"{args.claims}: {err}") from None
-    print(json.dumps(output, indent=2, ensure_ascii=False))
+    _write_json(output)
     return 0 if all_valid else 1
 
 
@@ -190,7 +195,7 @@ def _cmd_code(args: argparse.Namespace) -> int:
         coding = code_document(kg, data)
     except OfflineInputError as err:
         raise _UsageError(f"invalid encounter: {err}") from None
-    print(json.dumps(coding, indent=2, ensure_ascii=False))
+    _write_json(coding)
     return 0
 
 
@@ -205,7 +210,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return 1
     for warning in manifest.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(json.dumps(manifest.to_json(), indent=2))
+    _write_json(manifest.to_json())
     return 0
 
 
@@ -218,7 +223,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     except (FileNotFoundError, GraphLoadError) as err:
         print(f"diff failed: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(diff.to_json(), indent=2))
+    _write_json(diff.to_json())
     return 0
 
 
@@ -245,8 +250,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     kg = _graph(args.data or _env_data())
     release = kg.release()
-    print(json.dumps({"version": release.version, "builtAt": release.built_at, "layers": list(release.layers),
-                      "codes": len(kg.codes()), "triples": release.triples, "cacheDir": str(cache_dir())}, indent=2))
+    _write_json({"version": release.version, "builtAt": release.built_at, "layers": list(release.layers),
+                 "codes": len(kg.codes()), "triples": release.triples, "cacheDir": str(cache_dir())})
     return 0
 
 
