@@ -160,9 +160,10 @@ def test_licences_name_the_locked_versions() -> None:
 
 def test_installs_carry_the_assets() -> None:
     # Non-editable installs copy only package data the pyproject lists.
-    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = project["tool"]["setuptools"]["package-data"]["server"]
-    server_dir = STATIC_DIR.parent
-    for path in [*STATIC_DIR.iterdir(), *TEMPLATE_DIR.iterdir()]:
-        relative = path.relative_to(server_dir).as_posix()
-        assert any(fnmatch.fnmatch(relative, p) for p in patterns), relative
+    setuptools = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    for folder in (STATIC_DIR, TEMPLATE_DIR):
+        package = f"server.{folder.name}"  # each asset folder is a package of its own
+        assert package in setuptools["packages"], package
+        patterns = setuptools["package-data"].get(package, [])
+        for path in folder.iterdir():
+            assert any(fnmatch.fnmatch(path.name, p) for p in patterns), f"{package}: {path.name}"
