@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from http_throughput import CHECK_CLAIM, CODE_CARD, TRIVIAL, VALID_PRIMARIES, WRK_SCRIPT, _free_port  # noqa: E402
+from http_throughput import CHECK_CLAIM, CODE_CARD, TRIVIAL, VALID_PRIMARIES, WRK_SCRIPT, _free_port, _stop  # noqa: E402
 
 START_TIMEOUT_S = 120.0
 CLIENTS = 32
@@ -134,15 +134,6 @@ def _start(kind: str, source: Path, probe: str) -> tuple[subprocess.Popen[bytes]
         time.sleep(0.05)
     _stop(process)
     raise RuntimeError(f"{kind} server did not answer within {START_TIMEOUT_S}s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def _peak_rss_mb(pid: int) -> float:
