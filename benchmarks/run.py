@@ -9,8 +9,8 @@ Measures, on this machine and at this load (``uptime`` is printed with the table
   needed); **peak RSS** of that server after the load; **import** time of ``server.app`` in a
   fresh interpreter.
 - **in-process claim**: the 10-line claim's p50 and its ratio to the same lookups as SPARQL on
-  pyoxigraph and rdflib (from ``benchmarks/engine_bench.py`` when present, else the
-  functions of ``benchmarks/claims_inprocess.py``); **batch** claims per second on one core.
+  pyoxigraph and rdflib, **batch** claims per second on one core and cost growth with the data
+  (all from the measured checkout's ``benchmarks/engine_bench.py``).
 - **HTTP**: requests/s and p99 with 32 keep-alive clients (``wrk``, 127.0.0.1, bounded in
   time) for ``checkClaim`` (10 lines), the code card and ``validPrimaries``, next to the stock
   strawberry ASGI app serving ``{ hello }`` and a trivial graphql-core endpoint (Starlette,
@@ -188,52 +188,26 @@ def _engine(source: Path, quick: bool) -> dict[str, Any]:
 
 
 def _engine_child(quick: bool) -> dict[str, Any]:
+    """The measured checkout's own ``engine_bench.measure``, flattened for the table."""
     bench = Path.cwd() / "benchmarks" / "engine_bench.py"
-    if bench.exists():
-        sys.path.insert(0, str(bench.parent))
-        import engine_bench
+    if not bench.exists():
+        raise SystemExit(f"{Path.cwd()} has no benchmarks/engine_bench.py: measure a checkout from 7d08de8 on")
+    sys.path.insert(0, str(bench.parent))
+    import engine_bench
 
-        measured = engine_bench.measure(quick)
-        claim, batch = measured["claim"], measured["batch"]
-        growth = {scale: {"load_s": round(row.get("load_s", 0), 3), "claim_ms": round(row.get("claim_ms", 0), 4),
-                          "related_x_embedded": round(row.get("related_x_embedded", 0), 2),
-                          "related_cold_x_embedded": round(row.get("related_cold_x_embedded", 0), 2),
-                          "search_x_embedded": round(row.get("search_x_embedded", 0), 2)}
-                  for scale, row in measured["scaled"]["scales"].items()}
-        return {"from": "engine_bench", "claim_p50_ms": claim["claim_p50_ms"],
-                "pyoxigraph_ratio": claim["ratio_pyoxigraph"], "rdflib_ratio": claim["ratio_rdflib"],
-                "batch_claims_per_s": batch["batch_claims_per_s"],
-                # An older checkout's benchmark may not report these.
-                "batch_claims_per_cpu_s": batch.get("batch_claims_per_cpu_s"),
-                "batch_mix_claims_per_cpu_s": batch.get("batch_mix_claims_per_cpu_s"), "growth": growth}
-    sys.path.insert(0, str(Path.cwd() / "benchmarks"))  # the measured checkout's own copy
-    import pyoxigraph as ox
-    import rdflib
-    from claims_inprocess import CLAIM, claim_queries, measure
-    from rdflib.plugins.sparql import prepareQuery
-
-    from kg.claims import check_claim, check_claims
-    from kg.graph import KnowledgeGraph
-    from ontology import default_files
-
-    kg = KnowledgeGraph.default()
-    store = ox.Store()
-    graph = rdflib.Graph()
-    for path in default_files():
-        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE)
-        graph.parse(str(path), format="turtle")
-    queries = claim_queries(CLAIM)
-    prepared = [prepareQuery(q) for q in queries]
-    runs = 300 if quick else 3000
-    claim = statistics.median(measure(lambda: check_claim(kg, CLAIM), runs, 100))
-    oxigraph = statistics.median(measure(lambda: sum(len(list(store.query(q))) for q in queries), max(runs // 10, 30), 5))
-    rdflib_s = statistics.median(measure(lambda: sum(len(list(graph.query(q))) for q in prepared), 5 if quick else 30, 2))
-    batch = [CLAIM] * (1000 if quick else 5000)
-    started = time.perf_counter()
-    check_claims(kg, batch)
-    batch_s = time.perf_counter() - started
-    return {"from": "claims_inprocess", "claim_p50_ms": claim * 1e3, "pyoxigraph_ratio": oxigraph / claim,
-            "rdflib_ratio": rdflib_s / claim, "batch_claims_per_s": len(batch) / batch_s}
+    measured = engine_bench.measure(quick)
+    claim, batch = measured["claim"], measured["batch"]
+    growth = {scale: {"load_s": round(row.get("load_s", 0), 3), "claim_ms": round(row.get("claim_ms", 0), 4),
+                      "related_x_embedded": round(row.get("related_x_embedded", 0), 2),
+                      "related_cold_x_embedded": round(row.get("related_cold_x_embedded", 0), 2),
+                      "search_x_embedded": round(row.get("search_x_embedded", 0), 2)}
+              for scale, row in measured["scaled"]["scales"].items()}
+    return {"from": "engine_bench", "claim_p50_ms": claim["claim_p50_ms"],
+            "pyoxigraph_ratio": claim["ratio_pyoxigraph"], "rdflib_ratio": claim["ratio_rdflib"],
+            "batch_claims_per_s": batch["batch_claims_per_s"],
+            # An older checkout's benchmark may not report these.
+            "batch_claims_per_cpu_s": batch.get("batch_claims_per_cpu_s"),
+            "batch_mix_claims_per_cpu_s": batch.get("batch_mix_claims_per_cpu_s"), "growth": growth}
 
 
 def _ratio(a: float, b: float) -> float:
