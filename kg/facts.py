@@ -81,7 +81,7 @@ def payment_statuses(kg: KnowledgeGraph, code: str, as_of: date | None = None) -
     """The current status of a code in each payment system (latest effective one wins)."""
     iri = kg.require_code_iri(code)
     latest: dict[str, Edge] = {}
-    for edge in kg.edges(iri, "PAYMENT_STATUS", "out", as_of):
+    for edge in kg.edges(iri, kg.text(CK.PaymentStatus, "edgeKind", ""), "out", as_of):
         held = latest.get(edge.target)
         if held is None or (edge.attrs.get("effective") or date.min) >= (held.attrs.get("effective") or date.min):
             latest[edge.target] = edge
@@ -142,10 +142,14 @@ def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> 
         for code_set in kg.targets(rule, "appliesToSet"):
             if applicability == CK.OnlyOn and iri not in kg.targets(code_set, "member"):
                 add(modifier, CK.NotApplicable, attrs.get("reason", ""), attrs.get("sources", ()), rule)
-    mpfs = [e for e in kg.edges(iri, "PAYMENT_STATUS", "out", as_of) if kg.text(e.target, "notation") == "MPFS"]
-    if mpfs:
-        status = max(mpfs, key=lambda e: e.attrs.get("effective") or date.min).attrs
-        for meaning in kg._of_type.get(CK.IndicatorMeaning, ()):
+    # The statuses that carry fee-schedule indicators: those with a field some meaning reads.
+    meanings = kg.nodes_of_type(CK.IndicatorMeaning)
+    fields = {kg.text(m, "indicatorField", "") for m in meanings}
+    indicated = [e for e in kg.edges(iri, kg.text(CK.PaymentStatus, "edgeKind", ""), "out", as_of)
+                 if not fields.isdisjoint(e.attrs)]
+    if indicated:
+        status = max(indicated, key=lambda e: e.attrs.get("effective") or date.min).attrs
+        for meaning in meanings:
             m = kg.node(meaning)
             if str(status.get(str(m.get("indicatorField")), "")) == str(m.get("indicatorValue")):
                 add(next(iter(kg.targets(meaning, "modifier"))),

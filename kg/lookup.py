@@ -93,12 +93,17 @@ def code_object(kg: KnowledgeGraph, iri: str) -> Code:
 
 
 def is_add_on(kg: KnowledgeGraph, iri: str) -> bool:
+    """Whether a code is an add-on: it has add-on edges, contractor-defined primaries, or a payment
+    status carrying an indicator value the ontology declares a ``ck:AddOnIndicator``."""
     if kg.flag(iri, "contractorDefinedPrimaries"):
         return True
+    status_kind = kg.text(CK.PaymentStatus, "edgeKind", "")
+    markers = [(kg.text(m, "indicatorField", ""), kg.text(m, "indicatorValue", ""))
+               for m in kg.nodes_of_type(CK.AddOnIndicator)]
     for _, _, attrs in kg.graph.out_edges(iri, data=True):
         if attrs["kind"] == RelationKind.ADD_ON_OF.value:
             return True
-        if attrs["kind"] == "PAYMENT_STATUS" and attrs.get("globalDays") == "ZZZ":
+        if attrs["kind"] == status_kind and any(str(attrs.get(field)) == value for field, value in markers):
             return True
     return False
 
