@@ -17,6 +17,10 @@ Measures, on this machine and at this load (``uptime`` is printed with the table
   document parsed once, one resolver: the Python ceiling). One uvicorn worker each; uvicorn
   picks httptools and uvloop when installed (the ``fast`` extra), h11 and asyncio otherwise.
   Rounds interleave the servers so that drift on a shared machine hits each alike; medians.
+  wrk repeats one request, which the served app answers from its kept answers
+  (``server.answers``) after the first; the same three queries are then measured again on a
+  server keeping none (``--answer-cache-mb 0``): what a stream of requests never seen before
+  costs, the engine and GraphQL execution included.
 
 ``--source`` serves and imports the code of another checkout (e.g. an older commit unpacked
 with ``git archive``), so a before/after pair runs with the same driver. The last line printed
@@ -54,11 +58,16 @@ TARGETS = {"checkClaim_vs_stock": 2.5, "checkClaim_vs_ceiling": 0.35, "card_vs_c
 def _serve(kind: str, port: int) -> None:
     import uvicorn
 
-    if kind == "codingkg":
+    if kind.startswith("codingkg"):
         from server.serve import serve
         from server.settings import ServerSettings
 
-        serve(ServerSettings(graphiql=False), port=port, log_level="warning", access_log=False)
+        options: dict[str, Any] = {"answer_cache_bytes": 0} if kind == "codingkg-uncached" else {}
+        try:
+            settings = ServerSettings(graphiql=False, **options)
+        except TypeError:  # a checkout from before kept answers: it keeps none anyway
+            settings = ServerSettings(graphiql=False)
+        serve(settings, port=port, log_level="warning", access_log=False)
         return
     if kind == "stock":
         import strawberry
@@ -220,7 +229,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, help="rounds over the servers (default 3; 1 with --quick)")
     parser.add_argument("--seconds", type=int, help="seconds of load per query (default 10; 5 with --quick)")
     parser.add_argument("--source", type=Path, default=REPOSITORY, help="checkout whose code is measured")
-    parser.add_argument("--serve", choices=["codingkg", "stock", "ceiling"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["codingkg", "codingkg-uncached", "stock", "ceiling"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--engine", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -236,7 +245,8 @@ def main() -> int:
     seconds = args.seconds or (5 if args.quick else 10)
     load_before = _uptime()
     queries = {"checkClaim": CHECK_CLAIM, "card": CODE_CARD, "validPrimaries": VALID_PRIMARIES}
-    http: dict[str, list[dict[str, float]]] = {name: [] for name in ("stock", "ceiling", *queries)}
+    uncached = {f"{name}_uncached": query for name, query in queries.items()}
+    http: dict[str, list[dict[str, float]]] = {name: [] for name in ("stock", "ceiling", *queries, *uncached)}
     starts: list[float] = []
     rss: list[float] = []
     # One start unmeasured: it compiles the snapshot when the cache holds none for this code.
@@ -255,6 +265,12 @@ def main() -> int:
             for name, query in queries.items():
                 http[name].append(_wrk(port, query, seconds))
             rss.append(_peak_rss_mb(process.pid))
+        finally:
+            _stop(process)
+        process, port, _ = _start("codingkg-uncached", source, VALID_PRIMARIES)
+        try:
+            for name, query in uncached.items():
+                http[name].append(_wrk(port, query, seconds))
         finally:
             _stop(process)
     engine = _engine(source, args.quick)
@@ -286,6 +302,9 @@ def main() -> int:
     figures["checkClaim_vs_ceiling"] = _ratio(figures["checkClaim_rps"], figures["ceiling_rps"])
     figures["card_vs_ceiling"] = _ratio(figures["card_rps"], figures["ceiling_rps"])
     figures["validPrimaries_vs_ceiling"] = _ratio(figures["validPrimaries_rps"], figures["ceiling_rps"])
+    for name in queries:
+        figures[f"{name}_uncached_vs_ceiling"] = _ratio(figures[f"{name}_uncached_rps"], figures["ceiling_rps"])
+    figures["checkClaim_uncached_vs_stock"] = _ratio(figures["checkClaim_uncached_rps"], figures["stock_rps"])
     stack = subprocess.run([sys.executable, "-c", "import importlib.util as u; print("
                             "'httptools+uvloop' if u.find_spec('httptools') and u.find_spec('uvloop') else 'h11+asyncio')"],
                            capture_output=True, text=True, check=True).stdout.strip()
@@ -295,7 +314,8 @@ def main() -> int:
           f"{rounds} round(s) of {seconds} s · load {load_before} → {figures['load_after']}\n")
     print(f"{'':34} {'req/s':>9} {'p99 ms':>8} {'errors':>7}")
     labels = {"stock": "stock strawberry { hello }", "ceiling": "graphql-core ceiling { hello }",
-              "checkClaim": "checkClaim (10 lines)", "card": "code card (96368)", "validPrimaries": "validPrimaries (96375)"}
+              "checkClaim": "checkClaim (10 lines)", "card": "code card (96368)", "validPrimaries": "validPrimaries (96375)",
+              **{f"{name}_uncached": f"{name}, no kept answers" for name in queries}}
     for name, label in labels.items():
         print(f"{label:34} {figures[name + '_rps']:9.0f} {figures[name + '_p99_ms']:8.1f} {figures[name + '_errors']:7d}")
     print()
@@ -303,6 +323,9 @@ def main() -> int:
         value = figures["checkClaim_p99_ms"] if key == "p99_ms" else figures[key]
         met = value <= target if key == "p99_ms" else value >= target
         print(f"{key:34} {value:9.2f}  target {'≤' if key == 'p99_ms' else '≥'} {target}  {'met' if met else 'NOT met'}")
+        if key != "p99_ms":
+            name, peer = key.split("_vs_")
+            print(f"{'  ' + name + ', no kept answers':34} {figures[f'{name}_uncached_vs_{peer}']:9.2f}")
     print(f"\nstart {figures['start_s']} s · peak RSS {figures['peak_rss_mb']} MB · import {figures['import_s']} s · "
           f"claim p50 {figures['claim_p50_ms']} ms (pyoxigraph {figures['pyoxigraph_ratio']}x, rdflib "
           f"{figures['rdflib_ratio']}x) · batch {figures['batch_claims_per_s']} claims/s "

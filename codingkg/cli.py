@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from server.limits import ANSWER_CACHE_BYTES
+
 __all__ = ["ENVIRONMENT", "build_parser", "main"]
 
 #: The environment variables ``serve`` (and ``build``) read when the option is not given.
@@ -27,6 +29,7 @@ ENVIRONMENT = {
     "CODINGKG_INTROSPECTION": "0 = --no-introspection",
     "CODINGKG_GRAPHIQL": "0 = --no-graphiql",
     "CODINGKG_LOG_FORMAT": "--log-format (text or json)",
+    "CODINGKG_ANSWER_CACHE_MB": "--answer-cache-mb (0 keeps no answers)",
     "CODINGKG_ADMIN_TOKEN": "enables POST /admin/reload for requests carrying this bearer token",
     "CODINGKG_SNAPSHOT_KEY": "the snapshot signing key file (default ~/.config/codingkg/snapshot.key)",
     "CODINGKG_CACHE_DIR": "where compiled snapshots and the imported CMS baseline are kept (default ~/.cache/codingkg)",
@@ -114,12 +117,16 @@ def _port(text: str) -> int:
 
 
 def _positive(text: str) -> int:
+    return _whole(text, least=1)
+
+
+def _whole(text: str, least: int = 0) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least} (got {value})")
     return value
 
 
@@ -150,8 +157,9 @@ def _serve(args: argparse.Namespace) -> int:
     from server.settings import ServerSettings
 
     cors = args.cors_origin or [o.strip() for o in os.environ.get("CODINGKG_CORS_ORIGINS", "").split(",") if o.strip()]
+    cache = {} if args.answer_cache_mb is None else {"answer_cache_bytes": args.answer_cache_mb * 2**20}
     settings = ServerSettings(data_dirs=tuple(args.data or _env_data()), cors_origins=tuple(cors),
-                              introspection=not args.no_introspection, graphiql=not args.no_graphiql)
+                              introspection=not args.no_introspection, graphiql=not args.no_graphiql, **cache)
 
     def announce(url: str) -> None:
         print(f"codingkg: serving {url}/graphql (GraphiQL in a browser, health at {url}/healthz) with "
@@ -281,6 +289,9 @@ def _serve_options(command: argparse.ArgumentParser) -> None:
                          help="do not serve the browser pages: GraphiQL, the explorer (or CODINGKG_GRAPHIQL=0)")
     command.add_argument("--log-format", choices=("text", "json"), default=env("CODINGKG_LOG_FORMAT", "text"),
                          help="log lines as text (default) or JSON objects with a request id (or $CODINGKG_LOG_FORMAT)")
+    command.add_argument("--answer-cache-mb", type=_whole, default=env("CODINGKG_ANSWER_CACHE_MB"), metavar="MB",
+                         help="megabytes of complete answers kept for repeated requests, 0 for none "
+                              f"(default {ANSWER_CACHE_BYTES // 2**20}, or $CODINGKG_ANSWER_CACHE_MB)")
 
 
 def _check_options(command: argparse.ArgumentParser) -> None:

@@ -117,6 +117,7 @@ def create_app(
     endpoint = GraphQLEndpoint(
         schema, lambda: served.current, ide, budget=settings.max_cost, seconds=settings.request_seconds,
         threads=settings.execution_threads, max_response_bytes=settings.max_response_bytes,
+        answer_cache_bytes=settings.answer_cache_bytes,
     )
 
     def health() -> dict[str, Any]:

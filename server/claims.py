@@ -19,7 +19,7 @@ from graphql import GraphQLSchema
 from strawberry import UNSET, Info
 
 from kg import claims as engine
-from server.context import graph_of
+from server.context import count_findings, graph_of
 from server.findings import Finding, findings_of
 from server.limits import (
     MAX_BATCH_LINES,
@@ -31,7 +31,6 @@ from server.limits import (
     check_identifier,
     check_range,
 )
-from server.metrics import record_findings
 from server.types import ClaimType
 
 __all__ = ["CHUNK_CLAIMS", "ClaimCheck", "ClaimInput", "ClaimLineInput", "ClaimsQuery", "resolve_from_arguments"]
@@ -117,7 +116,7 @@ class ClaimsQuery:
     @strawberry.field(description="Check one claim against the payer's edits (date of service drives every lookup).")
     def check_claim(self, info: Info, claim: ClaimInput) -> ClaimCheck:
         check = engine.check_claim(graph_of(info), claim.to_model())
-        record_findings(f.rule for f in check.findings)
+        count_findings(info, (f.rule for f in check.findings))
         return ClaimCheck(model=check)
 
     @strawberry.field(
@@ -136,14 +135,14 @@ def _check_batch(info: Any, models: list[engine.Claim]) -> list[ClaimCheck]:
         # graph_of checks the request's deadline, so a batch past its time stops between chunks.
         kg = graph_of(info)
         chunk = engine.check_claims(kg, models[start:start + CHUNK_CLAIMS])
-        record_findings(f.rule for check in chunk for f in check.findings)
+        count_findings(info, (f.rule for check in chunk for f in check.findings))
         checks.extend(ClaimCheck(model=check) for check in chunk)
     return checks
 
 
 def _resolve_check_claim(_root: Any, info: Any, claim: dict[str, Any]) -> ClaimCheck:
     check = engine.check_claim(graph_of(info), _claim_from_arguments(claim))
-    record_findings(f.rule for f in check.findings)
+    count_findings(info, (f.rule for f in check.findings))
     return ClaimCheck(model=check)
 
 

@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from strawberry import Info
 
 from kg.graph import KnowledgeGraph
 from server.limits import check_deadline
+from server.metrics import record_findings
 
-__all__ = ["Context", "graph_of"]
+__all__ = ["Context", "count_findings", "graph_of"]
 
 
 @dataclass(slots=True)
@@ -28,6 +30,7 @@ class Context:
         response: the Starlette response strawberry fills in (headers, status).
         traversals: graph traversals run so far (see :func:`server.limits.spend_traversal`).
         deadline: the :func:`time.monotonic` instant the request must be done by (``None``: no limit).
+        findings: rule ids of the findings reported so far (:func:`count_findings`).
     """
 
     kg: KnowledgeGraph
@@ -35,6 +38,7 @@ class Context:
     response: Any = None
     traversals: int = 0
     deadline: float | None = None
+    findings: list[str] = field(default_factory=list)
 
 
 def graph_of(info: Info) -> KnowledgeGraph:
@@ -52,3 +56,20 @@ def graph_of(info: Info) -> KnowledgeGraph:
     """
     check_deadline(info.context)
     return info.context.kg
+
+
+def count_findings(info: Any, rules: Iterable[str]) -> None:
+    """Count reported findings in the metrics, and note them on the request's context.
+
+    The endpoint keeps them with the answer (:class:`server.answers.Answer`), so that a repeated
+    request answered from the cache counts its findings again.
+
+    Args:
+        info: the resolver's ``Info`` (graphql-core's or strawberry's).
+        rules: the rule id of each finding.
+    """
+    noted = list(rules)
+    record_findings(noted)
+    context = getattr(info, "context", None)
+    if isinstance(context, Context):
+        context.findings.extend(noted)

@@ -17,10 +17,9 @@ import strawberry
 from strawberry import UNSET, Info
 
 from kg import encounter as engine
-from server.context import graph_of
+from server.context import count_findings, graph_of
 from server.findings import Finding, findings_of
 from server.limits import MAX_ADMINISTRATIONS, ClientError, check_range, check_text
-from server.metrics import record_findings
 from server.types import Source, sources_of
 
 __all__ = ["AdministrationInput", "CodedLine", "EncounterCoding", "EncounterInput", "EncounterQuery"]
@@ -137,5 +136,5 @@ class EncounterQuery:
     @strawberry.field(description="Code an infusion record: initial, sequential, concurrent, push and additional-hour codes.")
     def code_encounter(self, info: Info, encounter: EncounterInput) -> EncounterCoding:
         coding = engine.code_encounter(graph_of(info), encounter.to_model())
-        record_findings(f.rule for f in coding.findings)
+        count_findings(info, (f.rule for f in coding.findings))
         return EncounterCoding(model=coding)

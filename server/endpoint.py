@@ -16,6 +16,9 @@ endpoint keeps strawberry for the schema and for serving GraphiQL, and does the 
 4. encode the answer (orjson) on that thread too, and replace it by an error when it is larger than
    :data:`~server.limits.MAX_RESPONSE_BYTES`.
 
+A complete answer is kept (:class:`server.answers.AnswerCache`), and the same request on the
+same graph and day is answered from it on the event loop, before any of the steps above.
+
 Every answered query carries ``extensions.cost``. Errors are GraphQL-shaped JSON
 (``{"errors": [{"message": ...}]}``) whatever went wrong.
 """
@@ -30,6 +33,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import orjson
@@ -40,10 +44,12 @@ from starlette.types import Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from kg.graph import KnowledgeGraph
+from server.answers import Answer, AnswerCache, AnswerKey
 from server.context import Context
 from server.cost import CostExceeded, check_cost
 from server.execution import ANY_OPERATION, GET_OPERATIONS, Executor
 from server.limits import (
+    ANSWER_CACHE_BYTES,
     EXECUTION_THREADS,
     MAX_COST,
     MAX_QUEUED_REQUESTS,
@@ -51,6 +57,7 @@ from server.limits import (
     REQUEST_SECONDS,
     deadline_message,
 )
+from server.metrics import record_findings
 from server.observability import operation_label_of
 from server.request_body import BadRequest, GraphQLRequest, parse_request
 from server.schema import INTERNAL_ERROR_MESSAGE
@@ -91,6 +98,10 @@ class _Outcome:
 
     request: Request
     deadline: float
+    #: The graph the request runs on: the one served when it arrived.
+    kg: KnowledgeGraph
+    #: Its key in the answer cache.
+    key: AnswerKey
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] | None = None
@@ -102,6 +113,8 @@ class _Outcome:
     #: For :mod:`server.metrics`: the operation's label once it was executed (as ``OperationObserver`` did).
     label: str | None = None
     document: DocumentNode | None = None
+    #: Whether the operation run is a query (only queries' answers are kept).
+    query: bool = False
 
 
 class GraphQLEndpoint:
@@ -118,6 +131,7 @@ class GraphQLEndpoint:
         threads: execution threads.
         queued: requests that may wait for a thread.
         max_response_bytes: the largest response body.
+        answer_cache_bytes: bytes of complete answers kept for repeated requests; 0 keeps none.
     """
 
     def __init__(
@@ -131,6 +145,7 @@ class GraphQLEndpoint:
         threads: int = EXECUTION_THREADS,
         queued: int = MAX_QUEUED_REQUESTS,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        answer_cache_bytes: int = ANSWER_CACHE_BYTES,
     ) -> None:
         self.schema = schema
         self.graph: Callable[[], KnowledgeGraph] = kg if callable(kg) else (lambda: kg)
@@ -142,6 +157,7 @@ class GraphQLEndpoint:
         self.running = 0
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphql")
         self.executor = Executor(schema)
+        self.answers = AnswerCache(self.graph, answer_cache_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -166,9 +182,17 @@ class GraphQLEndpoint:
             message = f"GraphQL takes GET or POST requests, not {request.method}"
             return error_response(405, message, headers={"allow": "GET, POST"})
         body = await request.body() if request.method == "POST" else b""
+        kg = self.graph()
+        key = AnswerCache.key(request.method, request.headers.get("content-type"),
+                              body if request.method == "POST" else request.scope["query_string"], date.today().toordinal())
+        kept = self.answers.get(kg, key)
+        if kept is not None:
+            record_findings(kept.findings)
+            _note(request, kept.operation, kept.cost, "ok", kept.label)
+            return Response(kept.body, media_type="application/json")
         if self.running >= self.capacity:
             return error_response(503, "the server is busy; retry shortly", headers={"retry-after": "1"})
-        outcome = _Outcome(request=request, deadline=time.monotonic() + self.seconds)
+        outcome = _Outcome(request=request, deadline=time.monotonic() + self.seconds, kg=kg, key=key)
         self.running += 1
         future = asyncio.get_running_loop().run_in_executor(self.pool, self._handle, outcome, body)
         future.add_done_callback(self._finished)
@@ -180,15 +204,7 @@ class GraphQLEndpoint:
         except TimeoutError:
             # Answered from here: the thread may still write to `outcome` until it stops.
             status, body, headers = 200, _error_body(deadline_message(self.seconds), dict(outcome.extensions)), None
-        request.state.graphql_operation = outcome.operation
-        request.state.graphql_cost = outcome.cost
-        # What RequestObserver counts in server.metrics.
-        state = request.scope.setdefault("state", {})
-        state["cost"] = outcome.cost
-        if outcome.result is not None:
-            state["outcome"] = outcome.result
-        if outcome.label is not None:
-            state["operation"] = outcome.label
+        _note(request, outcome.operation, outcome.cost, outcome.result, outcome.label)
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     def _finished(self, _: Any) -> None:
@@ -216,6 +232,7 @@ class GraphQLEndpoint:
         document = outcome.document = prepared.document
         operation = _operation(document, graphql_request.operation_name)
         outcome.operation = self._loggable_name(graphql_request, operation)
+        outcome.query = operation is not None and operation.operation == OperationType.QUERY
         if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
             outcome.status, outcome.body, outcome.headers = 405, _error_body("only queries may be sent with GET; use POST"), {
                 "allow": "POST"}
@@ -236,7 +253,7 @@ class GraphQLEndpoint:
 
     def _run(self, graphql_request: GraphQLRequest, outcome: _Outcome) -> tuple[int, bytes]:
         """Execute and encode: (status, JSON body)."""
-        context = Context(kg=self.graph(), request=outcome.request, deadline=outcome.deadline)
+        context = Context(kg=outcome.kg, request=outcome.request, deadline=outcome.deadline)
         allowed = GET_OPERATIONS if outcome.request.method == "GET" else ANY_OPERATION
         extensions = outcome.extensions
         try:
@@ -264,6 +281,9 @@ class GraphQLEndpoint:
             return 200, _error_body(
                 f"the response would be {len(body)} bytes, more than the limit of {self.max_response_bytes}: "
                 "ask for fewer fields or items", extensions)
+        if outcome.result == "ok" and outcome.query:
+            self.answers.put(outcome.kg, outcome.key, Answer(body=body, cost=outcome.cost, operation=outcome.operation,
+                                                           label=outcome.label, findings=tuple(context.findings)))
         return 200, body
 
     @staticmethod
@@ -272,6 +292,19 @@ class GraphQLEndpoint:
             return operation.name.value
         name = graphql_request.operation_name
         return name if name is not None and _NAME.fullmatch(name) else None
+
+
+def _note(request: Request, operation: str | None, cost: int, result: str | None, label: str | None) -> None:
+    """Note on the request what the access log and :mod:`server.metrics` report of it."""
+    request.state.graphql_operation = operation
+    request.state.graphql_cost = cost
+    # What RequestObserver counts in server.metrics.
+    state = request.scope.setdefault("state", {})
+    state["cost"] = cost
+    if result is not None:
+        state["outcome"] = result
+    if label is not None:
+        state["operation"] = label
 
 
 def _error_body(message: str, extensions: dict[str, Any] | None = None) -> bytes:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "ANSWER_CACHE_BYTES",
     "DEFAULT_FIRST",
     "DEFAULT_LIST_SIZE",
     "EXECUTION_THREADS",
@@ -84,6 +85,8 @@ REQUEST_SECONDS = 20.0
 EXECUTION_THREADS = 4
 #: Requests that may wait for an execution thread; more are answered 503 at once.
 MAX_QUEUED_REQUESTS = 64
+#: Bytes of complete answers kept for repeated requests (:mod:`server.answers`); 0 keeps none.
+ANSWER_CACHE_BYTES = 32 * 1024 * 1024
 #: Longest code argument (CPT and HCPCS codes are 5 characters; modifiers 2).
 MAX_CODE_LENGTH = 16
 #: Longest free-text argument (``search.text``).

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.limits import EXECUTION_THREADS, MAX_BODY_BYTES, MAX_COST, MAX_RESPONSE_BYTES, REQUEST_SECONDS
+from server.limits import ANSWER_CACHE_BYTES, EXECUTION_THREADS, MAX_BODY_BYTES, MAX_COST, MAX_RESPONSE_BYTES, REQUEST_SECONDS
 
 __all__ = ["ENV_PREFIX", "ServerSettings"]
 
@@ -32,8 +32,10 @@ def _flag(value: str | None, default: bool) -> bool:
 _NUMBERS: dict[str, type] = {
     "max_cost": int, "request_seconds": float, "execution_threads": int, "max_response_bytes": int,
     "read_timeout": float, "keep_alive": float, "max_connections": int, "max_header_bytes": int,
-    "heartbeat_timeout": float,
+    "heartbeat_timeout": float, "answer_cache_bytes": int,
 }
+#: Numeric settings that may be 0 (off).
+_MAY_BE_ZERO = frozenset({"answer_cache_bytes"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class ServerSettings:
         max_header_bytes: the largest request line and headers.
         heartbeat_timeout: with several workers, seconds without a heartbeat after which
             the supervisor replaces a worker as hung.
+        answer_cache_bytes: bytes of complete answers kept for repeated requests
+            (:mod:`server.answers`); 0 turns the cache off.
     """
 
     data_dirs: tuple[Path, ...] = ()
@@ -76,6 +80,7 @@ class ServerSettings:
     max_connections: int = 1000
     max_header_bytes: int = 16 * 1024
     heartbeat_timeout: float = 30.0
+    answer_cache_bytes: int = ANSWER_CACHE_BYTES
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (``CODINGKG_SERVER_*``)."""
@@ -113,8 +118,9 @@ class ServerSettings:
                     value = kind(text)
                 except ValueError:
                     raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number (got {text!r})") from None
-                if value <= 0:
-                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive (got {text})")
+                if value < 0 or (value == 0 and name not in _MAY_BE_ZERO):
+                    least = "0 or more" if name in _MAY_BE_ZERO else "positive"
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must be {least} (got {text})")
                 numbers[name] = value
         return cls(
             **numbers,
