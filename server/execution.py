@@ -38,13 +38,19 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import CoroutineType
 from typing import Any
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
     execute,
@@ -109,14 +115,65 @@ def _method(function: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
     return resolve
 
 
+def _with_arguments(function: Callable[..., Any], names: Mapping[str, str], info_name: str | None) -> Callable[..., Any]:
+    # graphql-core passes the coerced arguments by their GraphQL names (an enum already as its
+    # Python member: strawberry's enum types parse to them); the method takes them by its
+    # parameter names, with graphql-core's info (every resolver here reads only `info.context`).
+    def resolve(source: Any, info: Any, **arguments: Any) -> Any:
+        values = {names[name]: value for name, value in arguments.items()}
+        if info_name is not None:
+            values[info_name] = info
+        return function(source, **values)
+    return resolve
+
+
+def _plain_argument(graphql_type: Any) -> bool:
+    """Whether graphql-core's value of an argument is what the method takes: a scalar, a strawberry enum, or a list of them."""
+    inner = graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
+    if isinstance(inner, GraphQLList):
+        inner = inner.of_type.of_type if isinstance(inner.of_type, GraphQLNonNull) else inner.of_type
+    return isinstance(inner, GraphQLScalarType) or (isinstance(inner, GraphQLEnumType) and hasattr(inner, "wrapped_cls"))
+
+
+def _lean_resolver(graphql_field: GraphQLField, root: bool) -> Callable[..., Any] | None:
+    """A direct resolver for one field, or ``None`` when it needs strawberry's wrapper."""
+    strawberry_field = graphql_field.extensions.get("strawberry-definition")
+    if (strawberry_field is None or getattr(graphql_field.resolve, "_lean", False) or strawberry_field.extensions
+            or strawberry_field.permission_classes or strawberry_field.directives):
+        return None
+    resolver = strawberry_field.base_resolver
+    if resolver is None:
+        return None if root or graphql_field.args else _attribute(strawberry_field.python_name)
+    parameters = list(inspect.signature(resolver.wrapped_func).parameters)
+    if not root and not graphql_field.args and parameters == ["self"]:
+        return _method(resolver.wrapped_func)
+    info = resolver.info_parameter
+    arguments = strawberry_field.arguments
+    plain = (not resolver.is_async and resolver.self_parameter is not None and resolver.root_parameter is None
+             and resolver.parent_parameter is None and len(arguments) == len(graphql_field.args)
+             and all(_plain_argument(argument.type) for argument in graphql_field.args.values())
+             and len(parameters) == 1 + (info is not None) + len(arguments))
+    if not plain:
+        return None
+    # strawberry builds the GraphQL arguments in the order of the method's.
+    names = {graphql_name: argument.python_name for graphql_name, argument in zip(graphql_field.args, arguments, strict=True)}
+    return _with_arguments(resolver.wrapped_func, names, None if info is None else info.name)
+
+
 def lean_resolvers(schema: GraphQLSchema) -> int:
-    """Resolve the simple fields of a strawberry-built schema without strawberry's per-field wrapper.
+    """Resolve the fields of a strawberry-built schema without strawberry's per-field wrapper where they can be.
 
     Strawberry wraps every field's resolver in a function that builds its ``Info``, converts
-    arguments and runs field extensions, for every object of every list. A field of an object
-    type (not the root) that has no field extensions or permissions, and is either a plain
-    attribute or a method taking only ``self``, needs none of that: it becomes a direct read
-    or call. Strawberry's default resolver is ``getattr`` too, so the answers are the same.
+    arguments and runs field extensions, for every object of every list. A field with no field
+    extensions, permissions or directives needs none of that when it is
+
+    * a plain attribute, or a method taking only ``self`` (not on a root type): it becomes a
+      direct read or call, as strawberry's default resolver is ``getattr`` too;
+    * a synchronous method whose arguments are scalars or enums, or lists of them: it is called
+      with graphql-core's coerced arguments renamed to its parameters and graphql-core's info
+      in place of strawberry's (the resolvers read only its ``context``). Input objects (the
+      claim, the encounter) keep strawberry's conversion or their own
+      (:func:`server.claims.resolve_from_arguments`).
 
     Args:
         schema: the ``GraphQLSchema`` strawberry built (``strawberry.Schema._schema``).
@@ -132,19 +189,11 @@ def lean_resolvers(schema: GraphQLSchema) -> int:
     changed = 0
     roots = {schema.query_type, schema.mutation_type, schema.subscription_type}
     for graphql_type in schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type in roots:
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for graphql_field in graphql_type.fields.values():
-            strawberry_field = graphql_field.extensions.get("strawberry-definition")
-            if (strawberry_field is None or getattr(graphql_field.resolve, "_lean", False) or strawberry_field.extensions
-                    or strawberry_field.permission_classes or strawberry_field.directives or graphql_field.args):
-                continue
-            resolver = strawberry_field.base_resolver
-            if resolver is None:
-                resolve = _attribute(strawberry_field.python_name)
-            elif not resolver.arguments and list(inspect.signature(resolver.wrapped_func).parameters) == ["self"]:
-                resolve = _method(resolver.wrapped_func)
-            else:
+            resolve = _lean_resolver(graphql_field, graphql_type in roots)
+            if resolve is None:
                 continue
             resolve._lean = True  # type: ignore[attr-defined]
             graphql_field.resolve = resolve
@@ -228,7 +277,7 @@ class Executor:
         if prepared.errors:
             return self._finish(ExecutionResult(data=None, errors=prepared.errors))
         result = execute(self.schema, prepared.document, variable_values=variables, operation_name=operation_name,
-                         context_value=context)
+                         context_value=context, is_awaitable=_is_coroutine)
         if inspect.isawaitable(result):
             result = self._loop().run_until_complete(result)
         return self._finish(result)
@@ -247,6 +296,13 @@ class Executor:
         if loop is None:
             loop = self._local.loop = asyncio.new_event_loop()
         return loop
+
+
+def _is_coroutine(value: Any) -> bool:
+    # What graphql-core asks of every resolved value. Its own test ends in hasattr(value,
+    # "__await__"), slow for the plain values nearly every field returns; the only awaitables
+    # our resolvers return are coroutines (strawberry's wrapper of an async resolver).
+    return value.__class__ is CoroutineType
 
 
 def _masked(error: GraphQLError) -> GraphQLError:

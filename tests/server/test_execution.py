@@ -29,7 +29,21 @@ QUERIES = [
     '{ checkClaim(claim: {claimType: PROFESSIONAL, payer: "no such payer!", lines: [{code: "99214"}]}) { valid } }',
     '{ code(code: "00000") { code } }',
     "{ nope }",
+    # Arguments of every kind the direct resolvers take: enums, lists of enums, dates, lists, renamed ones.
+    '{ code(code: "96413", asOf: "2026-06-01") { mue(claimType: FACILITY_OUTPATIENT) { maxUnits } '
+    'professional: mue(claimType: PROFESSIONAL, asOf: null) { maxUnits } addOns(first: 3) { code } '
+    "relationships(kinds: [ADD_ON_OF, BUNDLED_INTO], first: 5) { kind from { code } to { code } } "
+    "related(depth: 2, kinds: [ADD_ON_OF], first: 4) { code { code } depth path { kind } } "
+    'modifierRules(asOf: "2026-06-01") { modifier applicability } sources(asOf: "2026-06-01") { iri } } }',
+    'query Q($c: ClaimType, $k: [RelationKind!]) { code(code: "96368") { mue(claimType: $c) { maxUnits } '
+    "relationships(kinds: $k) { kind } } }",
+    '{ codes(codes: ["96368", "nosuch", "96375"], asOf: "2026-06-01") { code } search(text: "infusion", first: 3) { code } '
+    'modifier(code: "25") { code } path(from: "96368", to: "96365") { kind } }',
+    '{ validPrimaries(addOn: "96375", first: 500) { code } }',
+    '{ code(code: "96368") { validPrimaries(first: -1) { code } } }',
+    '{ code(code: "96368") { related(depth: 9) { depth } } }',
 ]
+VARIABLES = {"c": "FACILITY_OUTPATIENT", "k": ["ADD_ON_OF"]}
 BATCH = {"claims": [{"claimType": "FACILITY_OUTPATIENT", "lines": [{"code": "96365"}, {"code": "96366", "units": 3}]},
                     {"claimType": "PROFESSIONAL", "dateOfService": "2026-06-01", "lines": [{"code": "96375"}]}]}
 
@@ -55,7 +69,7 @@ def kg() -> KnowledgeGraph:
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_answers_equal_strawberrys_own_execution(kg: KnowledgeGraph, query: str) -> None:
-    variables = BATCH if "$claims" in query else None
+    variables = BATCH if "$claims" in query else VARIABLES if "$k" in query else None
     expected = build_schema().execute_sync(query, variable_values=variables, context_value=Context(kg=kg))
     got = Executor(build_schema()).execute(query, variables, None, Context(kg=kg))
     assert got.data == expected.data
