@@ -35,11 +35,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import CoroutineType
-from typing import Any
+from typing import Any, TypeGuard
 
 from graphql import (
     DocumentNode,
@@ -298,7 +298,7 @@ class Executor:
         return loop
 
 
-def _is_coroutine(value: Any) -> bool:
+def _is_coroutine(value: Any) -> TypeGuard[Awaitable[Any]]:
     # What graphql-core asks of every resolved value. Its own test ends in hasattr(value,
     # "__await__"), slow for the plain values nearly every field returns; the only awaitables
     # our resolvers return are coroutines (strawberry's wrapper of an async resolver).
