@@ -440,6 +440,31 @@ def attack_malformed(repo: Path, data: list[Path], cap: float) -> Outcome:
     return outcome
 
 
+def _merge_heavy(variant: int) -> str:
+    """``code`` 10 times, each with ``validPrimaries`` 10 times, each with ``addOns`` 4 times (1.3 kB).
+
+    GraphQL's validation compares same-named fields pairwise, level under level; a different code
+    per variant keeps any cache of prepared documents from helping.
+    """
+    inner = " ".join(["addOns { code }"] * 4)
+    middle = " ".join([f"validPrimaries {{ {inner} }}"] * 10)
+    return "{ " + " ".join([f'code(code: "{96360 + variant}") {{ {middle} }}'] * 10) + " }"
+
+
+def attack_merge_validation(repo: Path, data: list[Path], cap: float, count: int = 8) -> Outcome:
+    """Several distinct documents at once whose same-named fields multiply down three levels."""
+    outcome = Outcome(f"{count} merge-heavy documents")
+    with _server(outcome, repo, data) as server:
+        states = [_post_in_background(server.base, json.dumps({"query": _merge_heavy(n)}).encode(), cap)
+                  for n in range(count)]
+        time.sleep(0.3)
+        _healthz_wait(server.base, cap, outcome, until=lambda: all(s["done"] for s in states))
+        slowest = max((s for s in states if s["done"]), key=lambda s: s["seconds"], default=None)
+        outcome.result = f"slowest {_summary(slowest)}" if slowest is not None else "none answered by the cap"
+        outcome.notes.append(f"query {len(_merge_heavy(0))} bytes")
+    return outcome
+
+
 ATTACKS: dict[str, Callable[[Path, list[Path], float], Outcome]] = {
     "fan-out": attack_fan_out,
     "fan-out-aliases": lambda repo, data, cap: attack_fan_out(repo, data, cap, aliases=True),
@@ -450,6 +475,7 @@ ATTACKS: dict[str, Callable[[Path, list[Path], float], Outcome]] = {
     "slow-sockets": attack_slow_sockets,
     "idle-sockets": attack_idle_sockets,
     "malformed": attack_malformed,
+    "merge-validation": attack_merge_validation,
 }
 #: Attacks that need volume get the imported quarter; the rest run on the curated graph (faster start).
 NEEDS_DATA = {"nested-relationships", "within-budget", "fan-out", "fan-out-aliases", "two-workers"}

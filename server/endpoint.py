@@ -17,7 +17,10 @@ endpoint keeps strawberry for the schema and for serving GraphiQL, and does the 
    :data:`~server.limits.MAX_RESPONSE_BYTES`.
 
 A complete answer is kept (:class:`server.answers.AnswerCache`), and the same request on the
-same graph and day is answered from it on the event loop, before any of the steps above.
+same graph and day is answered from it on the event loop, before any of the steps above. A
+small request is read and priced on the event loop, and a cheap query whose document's latest
+run was fast runs there too (``GraphQLEndpoint._runs_here``): for a query of a millisecond,
+the hand-off to a thread and the interpreter lock passed back and forth cost as much again.
 
 Every answered query carries ``extensions.cost``. Errors are GraphQL-shaped JSON
 (``{"errors": [{"message": ...}]}``) whatever went wrong.
@@ -47,10 +50,13 @@ from kg.graph import KnowledgeGraph
 from server.answers import Answer, AnswerCache, AnswerKey
 from server.context import Context
 from server.cost import CostExceeded, check_cost
-from server.execution import ANY_OPERATION, GET_OPERATIONS, Executor
+from server.execution import ANY_OPERATION, GET_OPERATIONS, Executor, Prepared
 from server.limits import (
     ANSWER_CACHE_BYTES,
     EXECUTION_THREADS,
+    INLINE_CPU_SECONDS,
+    INLINE_MAX_BODY_BYTES,
+    INLINE_MAX_COST,
     MAX_COST,
     MAX_QUEUED_REQUESTS,
     MAX_RESPONSE_BYTES,
@@ -115,6 +121,8 @@ class _Outcome:
     document: DocumentNode | None = None
     #: Whether the operation run is a query (only queries' answers are kept).
     query: bool = False
+    #: The request's document as the executor prepared it.
+    prepared: Prepared | None = None
 
 
 class GraphQLEndpoint:
@@ -172,9 +180,11 @@ class GraphQLEndpoint:
     async def respond(self, request: Request) -> Response | None:
         """The response to one request; ``None`` when it is a browser asking for GraphiQL.
 
-        Only I/O happens on the event loop: reading the body is awaited here, and everything
-        that costs CPU (JSON, parsing, pricing, validation, execution, encoding) runs on an
-        execution thread.
+        Reading the body is awaited here. A kept answer is sent from here. A small request
+        (:data:`~server.limits.INLINE_MAX_BODY_BYTES`) is read and priced here too, and a cheap
+        query whose document has always run fast (:meth:`_runs_here`) runs here: handing it
+        to a thread would cost more than running it. Everything else that costs CPU (JSON,
+        parsing, pricing, validation, execution, encoding) runs on an execution thread.
         """
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
             return None
@@ -183,52 +193,113 @@ class GraphQLEndpoint:
             return error_response(405, message, headers={"allow": "GET, POST"})
         body = await request.body() if request.method == "POST" else b""
         kg = self.graph()
-        key = AnswerCache.key(request.method, request.headers.get("content-type"),
-                              body if request.method == "POST" else request.scope["query_string"], date.today().toordinal())
+        payload = body if request.method == "POST" else request.scope["query_string"]
+        key = AnswerCache.key(request.method, request.headers.get("content-type"), payload, date.today().toordinal())
         kept = self.answers.get(kg, key)
         if kept is not None:
             record_findings(kept.findings)
             _note(request, kept.operation, kept.cost, "ok", kept.label)
             return Response(kept.body, media_type="application/json")
+        outcome = _Outcome(request=request, deadline=time.monotonic() + self.seconds, kg=kg, key=key)
+        if len(payload) > INLINE_MAX_BODY_BYTES:
+            response = await self._on_thread(outcome, self._answer, body)
+        else:
+            graphql_request = self._guarded(self._read, outcome, body)
+            if graphql_request is None:
+                response = self._response(outcome)
+            elif not self.executor.is_prepared(graphql_request.query):
+                # Validating a new document may take long (up to a second for a hostile one).
+                response = await self._on_thread(outcome, self._price_and_execute, graphql_request)
+            elif not self._guarded(self._price, outcome, graphql_request):
+                response = self._response(outcome)
+            elif self._runs_here(outcome):
+                # Yield once first, so that requests that arrived meanwhile are read and queued
+                # before this one takes the loop: without it a few connections are served
+                # ahead of the rest and p99 was 2-4x worse (32 clients, benchmarks/run.py).
+                await asyncio.sleep(0)
+                self._guarded(self._execute, outcome, graphql_request)
+                response = self._response(outcome)
+            else:
+                response = await self._on_thread(outcome, self._execute, graphql_request)
+        _note(request, outcome.operation, outcome.cost, outcome.result, outcome.label)
+        return response
+
+    async def _on_thread(self, outcome: _Outcome, step: Callable[[_Outcome, Any], Any], argument: Any) -> Response:
+        """Run ``step(outcome, argument)`` on an execution thread within the deadline; 503 when every slot is taken."""
         if self.running >= self.capacity:
             return error_response(503, "the server is busy; retry shortly", headers={"retry-after": "1"})
-        outcome = _Outcome(request=request, deadline=time.monotonic() + self.seconds, kg=kg, key=key)
         self.running += 1
-        future = asyncio.get_running_loop().run_in_executor(self.pool, self._handle, outcome, body)
+        future = asyncio.get_running_loop().run_in_executor(self.pool, self._guarded, step, outcome, argument)
         future.add_done_callback(self._finished)
         try:
             # shield: a timeout must not cancel the thread's future (it cannot stop a thread);
             # the deadline in the context makes the thread stop at its next resolver instead.
             await asyncio.wait_for(asyncio.shield(future), timeout=self.seconds + 0.5)
-            status, body, headers = outcome.status, outcome.body, outcome.headers
         except TimeoutError:
             # Answered from here: the thread may still write to `outcome` until it stops.
-            status, body, headers = 200, _error_body(deadline_message(self.seconds), dict(outcome.extensions)), None
-        _note(request, outcome.operation, outcome.cost, outcome.result, outcome.label)
-        return Response(body, status_code=status, media_type="application/json", headers=headers)
+            body = _error_body(deadline_message(self.seconds), dict(outcome.extensions))
+            return Response(body, media_type="application/json")
+        return self._response(outcome)
+
+    @staticmethod
+    def _response(outcome: _Outcome) -> Response:
+        return Response(outcome.body, status_code=outcome.status, media_type="application/json", headers=outcome.headers)
+
+    def _runs_here(self, outcome: _Outcome) -> bool:
+        """Whether a priced query runs on the event loop: cheap, and its document's latest run was fast.
+
+        A document runs on a thread first (its first run also fills per-code memos). It runs
+        here while it costs at most :data:`~server.limits.INLINE_MAX_COST` and its latest run
+        took at most :data:`~server.limits.INLINE_CPU_SECONDS` of CPU; after a slow run, its
+        next run is on a thread. The cost bound keeps
+        any one run here short (see the limits); a document naming an async field always
+        runs on a thread, where the executor can run an event loop of its own.
+        """
+        prepared = outcome.prepared
+        if prepared is None or prepared.awaits or prepared.last_run is None:
+            return False
+        return prepared.last_run <= INLINE_CPU_SECONDS and outcome.cost <= INLINE_MAX_COST
 
     def _finished(self, _: Any) -> None:
         self.running -= 1
 
-    def _handle(self, outcome: _Outcome, body: bytes) -> None:
-        """On an execution thread: read, price, run and encode one request into ``outcome``."""
+    @staticmethod
+    def _guarded(step: Callable[[_Outcome, Any], Any], outcome: _Outcome, argument: Any) -> Any:
+        """Run one step of a request; an exception it raises is not the client's fault: 500, logged."""
         try:
-            self._answer(outcome, body)
+            return step(outcome, argument)
         except Exception:
             # Not the client's fault: keep the traceback in the log, never in the answer.
             log.exception("request handling failed")
             outcome.status, outcome.body, outcome.headers = 500, _error_body(INTERNAL_ERROR_MESSAGE), None
+            return None
 
     def _answer(self, outcome: _Outcome, body: bytes) -> None:
+        """Read, price, run and encode one request into ``outcome``."""
+        graphql_request = self._read(outcome, body)
+        if graphql_request is not None:
+            self._price_and_execute(outcome, graphql_request)
+
+    def _price_and_execute(self, outcome: _Outcome, graphql_request: GraphQLRequest) -> None:
+        if self._price(outcome, graphql_request):
+            self._execute(outcome, graphql_request)
+
+    @staticmethod
+    def _read(outcome: _Outcome, body: bytes) -> GraphQLRequest | None:
+        """The GraphQL request, or ``None`` when it is malformed (``outcome`` then holds the error)."""
         request = outcome.request
         try:
-            graphql_request = parse_request(request.method, request.headers.get("content-type"), body, request.query_params)
+            return parse_request(request.method, request.headers.get("content-type"), body, request.query_params)
         except BadRequest as err:
             outcome.status, outcome.body = err.status, _error_body(err.message)
             if err.status == 405:
                 outcome.headers = {"allow": "GET, POST"}
-            return
-        prepared = self.executor.prepare(graphql_request.query)
+            return None
+
+    def _price(self, outcome: _Outcome, graphql_request: GraphQLRequest) -> bool:
+        """Prepare and price a request; ``False`` when ``outcome`` already holds the answer (an error)."""
+        request = outcome.request
+        prepared = outcome.prepared = self.executor.prepare(graphql_request.query)
         document = outcome.document = prepared.document
         operation = _operation(document, graphql_request.operation_name)
         outcome.operation = self._loggable_name(graphql_request, operation)
@@ -236,7 +307,7 @@ class GraphQLEndpoint:
         if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
             outcome.status, outcome.body, outcome.headers = 405, _error_body("only queries may be sent with GET; use POST"), {
                 "allow": "POST"}
-            return
+            return False
         if document is not None:
             outcome.cost = self.executor.cost(prepared, graphql_request.variables, graphql_request.operation_name)
         outcome.extensions = {"cost": outcome.cost, "costBudget": self.budget}
@@ -248,8 +319,16 @@ class GraphQLEndpoint:
             if document is not None and self.executor.shape_valid(prepared):
                 outcome.body = _error_body(str(err), outcome.extensions)
                 outcome.result = "error"
-                return
+                return False
+        return True
+
+    def _execute(self, outcome: _Outcome, graphql_request: GraphQLRequest) -> None:
+        """Run and encode a priced request into ``outcome``, noting the CPU its document took."""
+        started = time.thread_time()
         outcome.status, outcome.body = self._run(graphql_request, outcome)
+        # CPU time: the wall clock also counts the waits for the interpreter lock while other
+        # threads run, which would send fast documents to the threads under load.
+        _last_run(outcome.prepared, time.thread_time() - started)
 
     def _run(self, graphql_request: GraphQLRequest, outcome: _Outcome) -> tuple[int, bytes]:
         """Execute and encode: (status, JSON body)."""
@@ -292,6 +371,12 @@ class GraphQLEndpoint:
             return operation.name.value
         name = graphql_request.operation_name
         return name if name is not None and _NAME.fullmatch(name) else None
+
+
+def _last_run(prepared: Prepared | None, seconds: float) -> None:
+    """Note how long the latest run of a prepared document took (see ``GraphQLEndpoint._runs_here``)."""
+    if prepared is not None:
+        prepared.last_run = seconds
 
 
 def _note(request: Request, operation: str | None, cost: int, result: str | None, label: str | None) -> None:

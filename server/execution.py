@@ -8,7 +8,7 @@ graphql-core directly:
 
 * a document is parsed (with the token limit) and validated (GraphQL's rules plus the depth
   and alias limits, and no introspection when it is switched off) once per distinct query
-  text, kept in a bounded LRU (:class:`Executor.prepare`); its cost is kept too when it
+  text, kept in a bounded LRU (:meth:`Executor.prepare`); its cost is kept too when it
   does not depend on variables;
 * no middleware and no per-field extension hooks run, and a field that takes no arguments
   and no ``info`` is resolved by reading the attribute or calling the method on its object
@@ -35,15 +35,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import CoroutineType
 from typing import Any, TypeGuard
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
@@ -53,10 +54,12 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
+    Visitor,
     execute,
     parse,
     specified_rules,
     validate,
+    visit,
 )
 from strawberry.extensions import DisableIntrospection
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -67,6 +70,7 @@ from server.claims import resolve_from_arguments
 from server.cost import query_cost
 from server.limits import MAX_TOKENS
 from server.schema import CACHE_SIZE, INTERNAL_ERROR_MESSAGE, extra_validation_rules, is_internal_error
+from server.selections import too_many_selections
 
 __all__ = ["ANY_OPERATION", "GET_OPERATIONS", "Executor", "Prepared", "introspection_allowed", "lean_resolvers"]
 
@@ -85,12 +89,18 @@ class Prepared:
         errors: the syntax error, or the validation errors; empty when the document is valid.
         shape_valid: whether it passes the depth and alias limits (``None``: not yet checked).
         costs: the cost of each operation name asked for, when the operation has no variables.
+        last_run: seconds its latest run took (``None``: not run yet); see
+            :meth:`server.endpoint.GraphQLEndpoint.respond`.
+        awaits: it names a field whose resolver is a coroutine function (by name, in any type),
+            so it must run on a thread, where :meth:`Executor.execute` can run an event loop.
     """
 
     document: DocumentNode | None
     errors: list[GraphQLError]
     shape_valid: bool | None = None
     costs: dict[str | None, int] = field(default_factory=dict)
+    last_run: float | None = None
+    awaits: bool = False
 
 
 def introspection_allowed(schema: Any) -> bool:
@@ -218,16 +228,52 @@ class Executor:
         self.rules = [*specified_rules, *self.shape_rules]
         if not introspection_allowed(schema):
             self.rules.append(NoSchemaIntrospectionCustomRule)
-        self.prepare = lru_cache(maxsize=cache_size)(self._prepare)
+        #: Names of the fields whose resolver is a coroutine function (``releaseDiff``), in any type.
+        self.awaited_fields = frozenset(
+            name for graphql_type in self.schema.type_map.values() if isinstance(graphql_type, GraphQLObjectType)
+            for name, graphql_field in graphql_type.fields.items()
+            if getattr(graphql_field.extensions.get("strawberry-definition"), "is_async", False))
+        self.cache_size = cache_size
+        self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self._prepared_lock = threading.Lock()
         self._local = threading.local()
 
+    def prepare(self, query: str) -> Prepared:
+        """One query text parsed and validated, kept for ``cache_size`` distinct texts (least recently used out).
+
+        functools' LRU cannot say whether a text is kept without computing it, which
+        :meth:`is_prepared` must; hence this small one.
+        """
+        with self._prepared_lock:
+            prepared = self._prepared.get(query)
+            if prepared is not None:
+                self._prepared.move_to_end(query)
+                return prepared
+        prepared = self._prepare(query)  # outside the lock: validation may take a while
+        with self._prepared_lock:
+            prepared = self._prepared.setdefault(query, prepared)
+            while len(self._prepared) > self.cache_size:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def is_prepared(self, query: str) -> bool:
+        """Whether :meth:`prepare` keeps this text already (so that it would parse and validate nothing)."""
+        with self._prepared_lock:
+            return query in self._prepared
+
     def _prepare(self, query: str) -> Prepared:
-        """Parse and validate one query text (cached by :attr:`prepare`)."""
+        """Parse and validate one query text."""
         try:
             document = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError as error:
             return Prepared(document=None, errors=[error])
-        return Prepared(document=document, errors=validate(self.schema, document, self.rules))
+        too_many = too_many_selections(document)
+        if too_many is not None:
+            return Prepared(document=document, errors=[GraphQLError(too_many)])
+        names = _FieldNames()
+        visit(document, names)
+        return Prepared(document=document, errors=validate(self.schema, document, self.rules),
+                        awaits=not names.seen.isdisjoint(self.awaited_fields))
 
     def shape_valid(self, prepared: Prepared) -> bool:
         """Whether a parsed document passes the depth and alias limits (kept on ``prepared``)."""
@@ -296,6 +342,17 @@ class Executor:
         if loop is None:
             loop = self._local.loop = asyncio.new_event_loop()
         return loop
+
+
+class _FieldNames(Visitor):
+    """Collects the name of every field a document selects, fragments included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        self.seen.add(node.name.value)
 
 
 def _is_coroutine(value: Any) -> TypeGuard[Awaitable[Any]]:

@@ -24,6 +24,9 @@ __all__ = [
     "DEFAULT_FIRST",
     "DEFAULT_LIST_SIZE",
     "EXECUTION_THREADS",
+    "INLINE_CPU_SECONDS",
+    "INLINE_MAX_BODY_BYTES",
+    "INLINE_MAX_COST",
     "MAX_ADMINISTRATIONS",
     "MAX_ALIASES",
     "MAX_BATCH_LINES",
@@ -36,10 +39,12 @@ __all__ = [
     "MAX_FIRST",
     "MAX_JSON_DEPTH",
     "MAX_LINE_MODIFIERS",
+    "MAX_MERGED_SELECTIONS",
     "MAX_QUERY_DEPTH",
     "MAX_QUEUED_REQUESTS",
     "MAX_RELATED",
     "MAX_RELATED_DEPTH",
+    "MAX_REPEATED_FIELDS",
     "MAX_RESPONSE_BYTES",
     "MAX_TEXT_LENGTH",
     "MAX_TOKENS",
@@ -61,6 +66,12 @@ __all__ = [
 MAX_QUERY_DEPTH = 8
 #: Most aliases in one document: enough for a card showing a few codes side by side.
 MAX_ALIASES = 30
+#: Most fields that may answer under one response path once selections merge (server.selections):
+#: validation compares them pairwise, level under level (10 x 10 x 4 of them took 1.9 s).
+MAX_REPEATED_FIELDS = 10
+#: Most selections a document may make once its fragments are expanded (GraphiQL's
+#: introspection query makes about 300).
+MAX_MERGED_SELECTIONS = 5000
 #: Most lexical tokens in one document (GraphiQL's introspection query is about 250).
 MAX_TOKENS = 2000
 #: Longest request body in bytes; larger bodies are answered 413 before they are parsed.
@@ -85,6 +96,16 @@ REQUEST_SECONDS = 20.0
 EXECUTION_THREADS = 4
 #: Requests that may wait for an execution thread; more are answered 503 at once.
 MAX_QUEUED_REQUESTS = 64
+#: A request body (or GET query string) at most this long is read and priced on the event loop
+#: (JSON of this size and a document of at most MAX_TOKENS take well under a millisecond)...
+INLINE_MAX_BODY_BYTES = 16 * 1024
+#: ...and run there too when it costs at most this much (a code card is 76, a 10-line claim 42,
+#: validPrimaries 300; a cost unit takes tens of microseconds at most, see MAX_COST)...
+INLINE_MAX_COST = 500
+#: ...and the latest run of its document took at most this many seconds. Handing a query to a
+#: thread costs about as much as running a small one; a query held to these bounds keeps the
+#: event loop, and so /healthz, waiting for milliseconds, not for the whole query budget.
+INLINE_CPU_SECONDS = 0.002
 #: Bytes of complete answers kept for repeated requests (:mod:`server.answers`); 0 keeps none.
 ANSWER_CACHE_BYTES = 32 * 1024 * 1024
 #: Longest code argument (CPT and HCPCS codes are 5 characters; modifiers 2).

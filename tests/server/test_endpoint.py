@@ -13,7 +13,7 @@ import pytest
 
 from kg.graph import KnowledgeGraph
 from server.app import create_app
-from server.limits import deadline_message
+from server.limits import INLINE_MAX_BODY_BYTES, deadline_message
 from server.settings import ServerSettings
 from tests.server.helpers import data_of, gql, messages
 
@@ -105,6 +105,81 @@ async def test_access_log_names_operation_and_cost_never_the_query(
     assert '"POST /graphql" 200' in lines[1] and "op=- cost=2" in lines[1]
     assert '"POST /graphql" 400' in lines[2] and "op=- cost=0" in lines[2]
     assert not any(secret in line or "query" in line for line in lines), lines
+
+
+def _delayed_graph(kg: KnowledgeGraph, delay: list[float]) -> KnowledgeGraph:
+    """The graph, with ``valid_primaries`` first spending ``delay[0]`` seconds of CPU (changed as the test goes)."""
+
+    class DelayedGraph(KnowledgeGraph):
+        def valid_primaries(self, add_on: str, as_of: Any = None) -> Any:
+            until = time.thread_time() + delay[0]
+            while time.thread_time() < until:
+                pass
+            return super().valid_primaries(add_on, as_of)
+
+    delayed = DelayedGraph.__new__(DelayedGraph)
+    delayed.__dict__.update(kg.__dict__)
+    return delayed
+
+
+def _where(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """Where each call of an ``Executor`` method runs from now on: ``loop`` (the event loop's thread) or ``thread``."""
+    from server.execution import Executor
+
+    where: list[str] = []
+    original = getattr(Executor, method)
+
+    def spy(self: Executor, *args: Any, **kwargs: Any) -> Any:
+        where.append("loop" if threading.current_thread() is threading.main_thread() else "thread")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Executor, method, spy)
+    return where
+
+
+@pytest.fixture
+def executing_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return _where(monkeypatch, "execute")
+
+
+async def test_a_small_query_runs_on_the_event_loop_while_its_latest_run_was_fast(
+        kg: KnowledgeGraph, executing_threads: list[str]) -> None:
+    delay = [0.0]
+    app = create_app(ServerSettings(answer_cache_bytes=0), kg=_delayed_graph(kg, delay))
+    async with client_for(app) as client:
+        for _ in range(3):
+            await data_of(client, NORMAL)
+        assert executing_threads == ["thread", "loop", "loop"]
+        delay[0] = 0.02  # over INLINE_CPU_SECONDS, while it runs on the loop
+        await data_of(client, NORMAL)
+        delay[0] = 0.0
+        for _ in range(2):
+            await data_of(client, NORMAL)
+    # The slow run on the loop sends the next one to a thread; that one was fast again.
+    assert executing_threads == ["thread", "loop", "loop", "loop", "thread", "loop"]
+
+
+async def test_large_bodies_and_awaited_fields_always_run_on_threads(kg: KnowledgeGraph, executing_threads: list[str]) -> None:
+    app = create_app(ServerSettings(answer_cache_bytes=0), kg=kg)
+    padded = NORMAL + " " * INLINE_MAX_BODY_BYTES  # the same query, in a body over the inline limit
+    diff = '{ releaseDiff(from: "embedded", to: "embedded") { from } }'  # an async resolver
+    async with client_for(app) as client:
+        for _ in range(3):
+            await data_of(client, padded)
+        for _ in range(3):
+            await gql(client, diff)
+    assert executing_threads == ["thread"] * 6
+
+
+async def test_a_new_document_is_validated_on_a_thread(kg: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Validation is quadratic in repeated fields: a hostile 10 KB document takes a second.
+    validated = _where(monkeypatch, "_prepare")
+    app = create_app(ServerSettings(answer_cache_bytes=0), kg=kg)
+    async with client_for(app) as client:
+        for _ in range(2):
+            await data_of(client, NORMAL)
+        await gql(client, "{ nosuchfield }")
+    assert validated == ["thread", "thread"]
 
 
 async def test_codes_and_modifiers_must_be_ascii(client: httpx.AsyncClient) -> None:
