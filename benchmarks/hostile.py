@@ -441,7 +441,7 @@ def attack_malformed(repo: Path, data: list[Path], cap: float) -> Outcome:
 
 
 def _merge_heavy(variant: int) -> str:
-    """``code`` 10 times, each with ``validPrimaries`` 10 times, each with ``addOns`` 4 times (1.3 kB).
+    """``code`` 10 times, each with ``validPrimaries`` 10 times, each with ``addOns`` 4 times (8.5 kB).
 
     GraphQL's validation compares same-named fields pairwise, level under level; a different code
     per variant keeps any cache of prepared documents from helping.

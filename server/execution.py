@@ -269,7 +269,8 @@ class Executor:
             return Prepared(document=None, errors=[error])
         too_many = too_many_selections(document)
         if too_many is not None:
-            return Prepared(document=document, errors=[GraphQLError(too_many)])
+            # A shape limit like depth and aliases: told instead of the cost.
+            return Prepared(document=document, errors=[GraphQLError(too_many)], shape_valid=False)
         names = _FieldNames()
         visit(document, names)
         return Prepared(document=document, errors=validate(self.schema, document, self.rules),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from graphql import get_introspection_query
 
 from server.execution import Executor
@@ -39,6 +40,21 @@ def test_fragments_count_where_they_are_spread() -> None:
     doubling = " ".join(f"fragment F{n} on Release {{ ...F{n + 1} ...F{n + 1} }}" for n in range(25))
     assert _errors(f"{{ release {{ ...F0 }} }} {doubling} fragment F25 on Release {{ version }}") == [
         f"the document makes more than {MAX_MERGED_SELECTIONS} selections once its fragments are expanded"]
+
+
+@pytest.mark.anyio
+async def test_over_the_limit_is_told_before_the_cost() -> None:
+    import httpx
+
+    from kg.graph import KnowledgeGraph
+    from server.app import create_app
+
+    app = create_app(kg=KnowledgeGraph.default(), admin_token="")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        body = (await client.post("/graphql", json={"query": _nested(10, 10, 4)})).json()
+    assert body["data"] is None
+    assert [e["message"] for e in body["errors"]] == [
+        f"'code.validPrimaries' is selected 100 times under one response name; at most {MAX_REPEATED_FIELDS} may be"]
 
 
 def test_ordinary_documents_validate_as_before() -> None:
