@@ -181,10 +181,11 @@ class GraphQLEndpoint:
         """The response to one request; ``None`` when it is a browser asking for GraphiQL.
 
         Reading the body is awaited here. A kept answer is sent from here. A small request
-        (:data:`~server.limits.INLINE_MAX_BODY_BYTES`) is read and priced here too, and a cheap
-        query whose document has always run fast (:meth:`_runs_here`) runs here: handing it
-        to a thread would cost more than running it. Everything else that costs CPU (JSON,
-        parsing, pricing, validation, execution, encoding) runs on an execution thread.
+        (:data:`~server.limits.INLINE_MAX_BODY_BYTES`) whose document is prepared already is
+        priced here too, and a cheap query whose document's latest run was fast
+        (:meth:`_runs_here`) runs here: handing it to a thread would cost more than running it.
+        Everything else that costs CPU (JSON, parsing, pricing, validation, execution,
+        encoding) runs on an execution thread.
         """
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
             return None
@@ -251,9 +252,9 @@ class GraphQLEndpoint:
         A document runs on a thread first (its first run also fills per-code memos). It runs
         here while it costs at most :data:`~server.limits.INLINE_MAX_COST` and its latest run
         took at most :data:`~server.limits.INLINE_CPU_SECONDS` of CPU; after a slow run, its
-        next run is on a thread. The cost bound keeps
-        any one run here short (see the limits); a document naming an async field always
-        runs on a thread, where the executor can run an event loop of its own.
+        next run is on a thread. The cost bound keeps any one run here short (see the
+        limits); a document naming an async field always runs on a thread, where the
+        executor can run an event loop of its own.
         """
         prepared = outcome.prepared
         if prepared is None or prepared.awaits or prepared.last_run is None:
