@@ -194,7 +194,7 @@ def _traversals(kg: KnowledgeGraph, runs: int) -> dict[str, float]:
     assert CLAIM.date_of_service is not None
     day = CLAIM.date_of_service
 
-    def related() -> object:
+    def related() -> list[Any]:
         return kg.related("96368", depth=2, as_of=day, limit=200)
 
     def cold_related() -> object:
@@ -203,6 +203,9 @@ def _traversals(kg: KnowledgeGraph, runs: int) -> dict[str, float]:
 
     return {
         "claim_ms": _p50_ms(lambda: check_claim(kg, CLAIM), runs * 5),
+        # Codes returned: the limit (200) at full scale, a few dozen on the embedded graph, and
+        # the time grows with them (each carries its path), so a time per code is shown too.
+        "related_codes": len(related()),
         "related_ms": _p50_ms(related, runs),
         "related_cold_ms": _p50_ms(cold_related, runs),
         "search_ms": _p50_ms(lambda: kg.search("infusion"), runs),
@@ -232,6 +235,8 @@ def scaled(quick: bool, work: Path) -> dict[str, Any]:
         found["start_samples_s"] = starts
         found["bulk_rows"] = len(kg.bulk) if kg.bulk is not None else 0
         found["related_x_embedded"] = found["related_ms"] / embedded["related_ms"]
+        found["related_per_code_x_embedded"] = (found["related_ms"] / max(found["related_codes"], 1)) / (
+            embedded["related_ms"] / max(embedded["related_codes"], 1))
         found["related_cold_x_embedded"] = found["related_cold_ms"] / embedded["related_cold_ms"]
         found["search_x_embedded"] = found["search_ms"] / embedded["search_ms"]
         rows[f"{scale:g}"] = found
@@ -266,13 +271,14 @@ def _table(result: dict[str, Any]) -> str:
            f"{batch_['batch_mix_claims_per_s']:.0f}/s ({batch_['batch_mix_claims_per_cpu_s']:.0f} per CPU second)",
            "",
            f"{'graph':<10} {'bulk rows':>10} {'load s':>7} {'claim ms':>9} {'related ms':>11} {'x emb':>6} "
-           f"{'search ms':>10} {'x emb':>6}"]
+           f"{'codes':>6} {'x per code':>10} {'search ms':>10} {'x emb':>6}"]
     emb = scaled_["embedded"]
     out.append(f"{'embedded':<10} {0:>10} {'':>7} {emb['claim_ms']:9.3f} {emb['related_ms']:11.3f} {1:6.1f} "
-               f"{emb['search_ms']:10.3f} {1:6.1f}")
+               f"{emb['related_codes']:6d} {1:10.1f} {emb['search_ms']:10.3f} {1:6.1f}")
     for scale, row in scaled_["scales"].items():
         out.append(f"{'x' + scale:<10} {row['bulk_rows']:>10,} {row['load_s']:7.2f} {row['claim_ms']:9.3f} "
-                   f"{row['related_ms']:11.3f} {row['related_x_embedded']:6.1f} {row['search_ms']:10.3f} "
+                   f"{row['related_ms']:11.3f} {row['related_x_embedded']:6.1f} {row['related_codes']:6d} "
+                   f"{row['related_per_code_x_embedded']:10.1f} {row['search_ms']:10.3f} "
                    f"{row['search_x_embedded']:6.1f}")
     return "\n".join(out)
 
