@@ -1,4 +1,6 @@
-"""Facts about codes: sources, MUEs, payment statuses, modifier rules, guidance, modifiers and payers.
+"""Facts about codes: sources, MUEs, payment statuses, guidance, modifiers and payers.
+
+Modifier rules live in :mod:`kg.modifier_rules`.
 
 Functions here take the :class:`kg.graph.KnowledgeGraph` they read; the facade's methods call them.
 """
@@ -9,14 +11,14 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from kg.lookup import code_object, is_add_on
-from kg.model import Edge, Guidance, Modifier, ModifierRule, Mue, Payer, PaymentStatus, Source
+from kg.lookup import code_object
+from kg.model import Edge, Guidance, Modifier, Mue, Payer, PaymentStatus, Source
 from kg.vocab import CK, local_name
 
 if TYPE_CHECKING:
     from kg.graph import KnowledgeGraph
 
-__all__ = ["code_sources", "guidance", "modifier", "modifier_object", "modifier_rules", "modifiers", "mue", "payers",
+__all__ = ["code_sources", "guidance", "modifier", "modifier_object", "modifiers", "mue", "payers",
            "payment_status", "payment_statuses", "source", "sources_of"]
 
 
@@ -109,53 +111,6 @@ def payment_status(kg: KnowledgeGraph, iri: str, edge: Edge) -> PaymentStatus:
         sources=kg.sources_of(a.get("sources", ())),
         iri=a.get("id"),
     )
-
-
-def modifier_rules(kg: KnowledgeGraph, code: str, as_of: date | None = None) -> list[ModifierRule]:
-    """Which modifiers may not (or may only) go on a code, with the reason and source."""
-    iri = kg.require_code_iri(code)
-    notation = code_object(kg, iri).code
-    rules: list[ModifierRule] = []
-
-    def add(modifier_iri: str, applicability_iri: str, reason: str, sources: Iterable[str], rule: str | None) -> None:
-        rules.append(ModifierRule(
-            modifier=kg.text(modifier_iri, "notation", local_name(modifier_iri)),
-            code=notation,
-            applicability=kg.text(applicability_iri, "enumName", local_name(applicability_iri)),
-            reason=reason,
-            sources=kg.sources_of(sources),
-            iri=rule,
-        ))
-
-    for edge in kg.edges(iri, "MODIFIER_RULE", "in", as_of):
-        add(edge.source, edge.attrs.get("applicability", CK.NotApplicable), edge.attrs.get("reason", ""),
-            edge.attrs.get("sources", ()), edge.attrs.get("id"))
-    add_on = is_add_on(kg, iri)
-    for rule in kg._of_type.get(CK.ModifierRule, ()):
-        attrs = kg.node(rule)
-        modifier = kg.target(rule, "modifier")
-        applicability = (kg.target(rule, "applicability") or CK.NotApplicable)
-        if modifier is None:
-            continue
-        if attrs.get("appliesToAddOns") and add_on:
-            add(modifier, applicability, attrs.get("reason", ""), attrs.get("sources", ()), rule)
-        for code_set in kg.targets(rule, "appliesToSet"):
-            if applicability == CK.OnlyOn and iri not in kg.targets(code_set, "member"):
-                add(modifier, CK.NotApplicable, attrs.get("reason", ""), attrs.get("sources", ()), rule)
-    # The statuses that carry fee-schedule indicators: those with a field some meaning reads.
-    meanings = kg.nodes_of_type(CK.IndicatorMeaning)
-    fields = {kg.text(m, "indicatorField", "") for m in meanings}
-    indicated = [e for e in kg.edges(iri, kg.text(CK.PaymentStatus, "edgeKind", ""), "out", as_of)
-                 if not fields.isdisjoint(e.attrs)]
-    if indicated:
-        status = max(indicated, key=lambda e: e.attrs.get("effective") or date.min).attrs
-        for meaning in meanings:
-            m = kg.node(meaning)
-            if str(status.get(str(m.get("indicatorField")), "")) == str(m.get("indicatorValue")):
-                add(next(iter(kg.targets(meaning, "modifier"))),
-                    (kg.target(meaning, "applicability") or CK.NotApplicable),
-                    m.get("reason", ""), (*m.get("sources", ()), *status.get("sources", ())), meaning)
-    return rules
 
 
 def guidance(kg: KnowledgeGraph, code: str, kind: str | None = None) -> list[Guidance]:

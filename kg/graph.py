@@ -21,6 +21,7 @@ from typing import Any, overload
 import networkx as nx
 
 from kg import facts, lookup, release_info, traversal
+from kg import modifier_rules as modifier_rule_lookup
 from kg.bulk import BulkEdges
 from kg.load import LoadResult
 from kg.model import (
@@ -39,6 +40,7 @@ from kg.model import (
     Source,
     is_active,
 )
+from kg.modifier_rules import ModifierRulePlan
 from kg.search_index import CodeIndex
 from kg.snapshot import cached_load
 
@@ -110,6 +112,8 @@ class KnowledgeGraph:
         self._relationship_memo: dict[tuple[str, str, str], Relationship] = {}
         self._neighbour_memo: dict[tuple[str, frozenset[str], date], tuple[str, ...]] = {}
         self._hop_memo: dict[tuple[str, str, frozenset[str], date], Relationship] = {}
+        #: The modifier rules and indicator meanings, read once (see kg.modifier_rules).
+        self._modifier_plan: ModifierRulePlan | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -312,11 +316,13 @@ class KnowledgeGraph:
         return found
 
     def clear_memos(self) -> None:
-        """Forget memoised lookups (targets, relationship objects, neighbours); benchmarks measure cold costs with it."""
+        """Forget memoised lookups (targets, relationship objects, neighbours, the modifier rules read);
+        benchmarks measure cold costs with it."""
         self._targets_memo.clear()
         self._relationship_memo.clear()
         self._neighbour_memo.clear()
         self._hop_memo.clear()
+        self._modifier_plan = None
 
     def targets(self, iri: str, kind: str) -> tuple[str, ...]:
         """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``.
@@ -504,7 +510,7 @@ class KnowledgeGraph:
         >>> sorted((r.modifier, r.applicability) for r in KnowledgeGraph.default().modifier_rules("96368"))
         [('25', 'NOT_APPLICABLE'), ('50', 'NOT_APPLICABLE'), ('51', 'NOT_APPLICABLE'), ('51', 'NOT_APPLICABLE')]
         """
-        return facts.modifier_rules(self, code, as_of)
+        return modifier_rule_lookup.modifier_rules(self, code, as_of)
 
     # ------------------------------------------------------------------ guidance, search, registries
     def guidance(self, code: str, kind: str | None = None) -> list[Guidance]:
