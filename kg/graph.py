@@ -40,7 +40,6 @@ from kg.model import (
     Source,
     is_active,
 )
-from kg.modifier_rules import ModifierRulePlan
 from kg.search_index import CodeIndex
 from kg.snapshot import cached_load
 
@@ -113,7 +112,7 @@ class KnowledgeGraph:
         self._neighbour_memo: dict[tuple[str, frozenset[str], date], tuple[str, ...]] = {}
         self._hop_memo: dict[tuple[str, str, frozenset[str], date], Relationship] = {}
         #: The modifier rules and indicator meanings, read once (see kg.modifier_rules).
-        self._modifier_plan: ModifierRulePlan | None = None
+        self._modifier_plan: modifier_rule_lookup.ModifierRulePlan | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod

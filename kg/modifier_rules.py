@@ -106,7 +106,7 @@ def modifier_rule_plan(kg: KnowledgeGraph) -> ModifierRulePlan:
             reason=m.get("reason", ""), source_iris=tuple(m.get("sources", ())), iri=meaning))
     plan = kg._modifier_plan = ModifierRulePlan(
         code_rules=tuple(code_rules), indicator_rules=tuple(indicator_rules),
-        indicator_fields=frozenset(kg.text(m, "indicatorField", "") for m in meanings),
+        indicator_fields=frozenset(meaning.field for meaning in indicator_rules),
         status_kind=kg.text(CK.PaymentStatus, "edgeKind", ""), not_applicable=_enum_name(kg, CK.NotApplicable))
     return plan
 
