@@ -248,8 +248,11 @@ def _by_notation(kg: KnowledgeGraph, level: list[str]) -> list[str]:
     code of a walk has no parent, so it never appears in a level.
     """
     rank = kg._index.ranks
-    codes = list(filter(rank.__contains__, level))
-    if len(codes) < len(level):  # nodes outside the code index that may still carry a notation
+    try:
+        # One pass: sorting fails on the first node outside the code index (a separate
+        # membership pass costs as much as the sort at full scale, for a case that is rare).
+        return sorted(level, key=rank.__getitem__)
+    except KeyError:  # nodes outside the code index that may still carry a notation
         nodes, notations = kg.graph.nodes, kg._index.notations
         keyed: list[tuple[str, str]] = []
         for target in level:
@@ -261,8 +264,6 @@ def _by_notation(kg: KnowledgeGraph, level: list[str]) -> list[str]:
                 keyed.append((notation, target))
         keyed.sort(key=itemgetter(0))
         return [target for _, target in keyed]
-    codes.sort(key=rank.__getitem__)
-    return codes
 
 
 def path(
