@@ -34,14 +34,48 @@ class ClaimInputError(ValueError):
     """The claim input is malformed; the message names the field (``lines[2].units``)."""
 
 
+#: Claim types by their exact value: a batch names one per claim, and the enum's own lookup
+#: (tried next, after trimming and upper-casing) costs several times a dict's.
+_CLAIM_TYPES: dict[Any, ClaimType] = {t.value: t for t in ClaimType}
+
+
 def _claim_type(value: Any, where: str = "claimType") -> ClaimType:
     if isinstance(value, ClaimType):
         return value
+    found = _CLAIM_TYPES.get(value) if isinstance(value, str) else None
+    if found is not None:
+        return found
     try:
         return ClaimType(str(value).strip().upper())
     except ValueError:
         allowed = ", ".join(t.value for t in ClaimType)
         raise ClaimInputError(f"{where}: unknown claim type {value!r}; expected one of {allowed}") from None
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _clean_line(code: Any, units: Any, modifiers: Any) -> tuple[str, tuple[str, ...]]:
+    """A line's code and modifiers trimmed and upper-cased, once each field is checked.
+
+    Raises:
+        ClaimInputError: the field named first in the message is malformed.
+    """
+    if not isinstance(code, str) or not (code := code.strip()):
+        raise ClaimInputError("code: a line needs a non-empty code string")
+    if isinstance(units, bool) or not isinstance(units, int):
+        raise ClaimInputError(f"units: expected an integer, got {units!r}")
+    if type(modifiers) is not tuple:
+        if isinstance(modifiers, str):
+            raise ClaimInputError("modifiers: expected a list of modifier codes, got a single string")
+        modifiers = tuple(modifiers)
+    if modifiers:  # most lines carry none: skip the per-modifier work
+        for modifier in modifiers:
+            if not isinstance(modifier, str) or not modifier.strip():
+                raise ClaimInputError(f"modifiers: each modifier must be a non-empty string, got {modifier!r}")
+        modifiers = tuple(m.strip().upper() for m in modifiers)
+    return code.upper(), modifiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +91,25 @@ class ClaimLine:
     modifiers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        code = self.code
-        if not isinstance(code, str) or not (code := code.strip()):
-            raise ClaimInputError("code: a line needs a non-empty code string")
-        if isinstance(self.units, bool) or not isinstance(self.units, int):
-            raise ClaimInputError(f"units: expected an integer, got {self.units!r}")
-        if isinstance(self.modifiers, str):
-            raise ClaimInputError("modifiers: expected a list of modifier codes, got a single string")
-        modifiers = tuple(self.modifiers)
-        if modifiers:  # most lines carry none: skip the per-modifier work
-            for modifier in modifiers:
-                if not isinstance(modifier, str) or not modifier.strip():
-                    raise ClaimInputError(f"modifiers: each modifier must be a non-empty string, got {modifier!r}")
-            modifiers = tuple(m.strip().upper() for m in modifiers)
-        object.__setattr__(self, "code", code.upper())
-        object.__setattr__(self, "modifiers", modifiers)
+        code, modifiers = _clean_line(self.code, self.units, self.modifiers)
+        _set(self, "code", code)
+        _set(self, "modifiers", modifiers)
+
+    @classmethod
+    def of(cls, code: Any, units: Any = 1, modifiers: Any = ()) -> ClaimLine:
+        """The line ``ClaimLine(code, units, modifiers)`` builds, checked the same way, without the
+        dataclass's generated ``__init__``: a batch builds ten lines per claim, and this takes
+        about half the time.
+
+        >>> ClaimLine.of(" 96368", 1, ["xu"]) == ClaimLine("96368", 1, ("XU",))
+        True
+        """
+        code, modifiers = _clean_line(code, units, modifiers)
+        line = _new(cls)
+        _set(line, "code", code)
+        _set(line, "units", units)
+        _set(line, "modifiers", modifiers)
+        return line
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,19 +199,19 @@ def _date(value: Any) -> date | None:
 
 
 def _line_from_dict(data: Any, index: int) -> ClaimLine:
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # a JSON object skips the ABC check
         raise ClaimInputError(f"lines[{index}]: expected an object with code, units and modifiers")
     if not _LINE_KEYS.issuperset(data):
         _check_keys(data, _LINE_KEYS, f"lines[{index}]")
     if "code" not in data:
         raise ClaimInputError(f"lines[{index}].code: missing")
-    modifiers = data.get("modifiers", [])
+    modifiers = data.get("modifiers")
     if modifiers is None:
-        modifiers = []
-    if not isinstance(modifiers, list):
+        modifiers = ()
+    elif not isinstance(modifiers, list):
         raise ClaimInputError(f"lines[{index}].modifiers: expected a list of modifier codes")
     try:
-        return ClaimLine(code=data["code"], units=data.get("units", 1), modifiers=tuple(modifiers))
+        return ClaimLine.of(data["code"], data.get("units", 1), modifiers)
     except ClaimInputError as err:
         raise ClaimInputError(f"lines[{index}].{err}") from None
 
@@ -196,9 +234,10 @@ def claim_from_dict(data: Any) -> Claim:
     ...
     kg.claims.model.ClaimInputError: dateOfService: '2026-13-01' is not a date in the form YYYY-MM-DD
     """
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise ClaimInputError("claim: expected a JSON object")
-    _check_keys(data, _CLAIM_KEYS, "claim")
+    if not _CLAIM_KEYS.issuperset(data):
+        _check_keys(data, _CLAIM_KEYS, "claim")
     if "claimType" not in data:
         raise ClaimInputError(f"claimType: missing; expected one of {', '.join(t.value for t in ClaimType)}")
     claim_type = _claim_type(data["claimType"])
