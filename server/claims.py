@@ -69,7 +69,7 @@ def _line(code: str, units: int, modifiers: list[str], where: str) -> engine.Cla
     check_range(len(modifiers), f"{where}.modifiers (count)", 0, MAX_LINE_MODIFIERS)
     for modifier in modifiers:
         check_code(modifier, f"{where}.modifiers")
-    return engine.ClaimLine(code=code, units=units, modifiers=tuple(modifiers))
+    return engine.ClaimLine.of(code, units, modifiers)
 
 
 def _claim(payer: str, claim_type: ClaimType, place_of_service: str | None, date_of_service: date | None,
