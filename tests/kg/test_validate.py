@@ -31,6 +31,10 @@ BROKEN = {
         """<https://w3id.org/codingkg/mue/bad> a ck:MueLimit ; ck:code cpt:96368 ; ck:claimType claim:professional ;
                ck:maxUnits "one" ; dcterms:source src:seed-96368 .""",
         "https://w3id.org/codingkg/mue/bad", "maxUnits"),
+    "MUE without the date it took effect": (
+        """<https://w3id.org/codingkg/mue/undated> a ck:MueLimit ; ck:code cpt:96368 ; ck:claimType claim:professional ;
+               ck:maxUnits 1 ; dcterms:source src:seed-96368 .""",
+        "https://w3id.org/codingkg/mue/undated", "effective"),
     "fact without a source": (
         """<https://w3id.org/codingkg/relationship/nosrc> a ck:AlternativeTo ; ck:fromCode cpt:96368 ;
                ck:toCode cpt:96367 .""",

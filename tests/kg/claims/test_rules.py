@@ -100,6 +100,18 @@ def test_code_without_an_mue_is_no_data_not_a_pass(check):
     assert [f.line for f in of_rule(result, "NO_DATA") if "MUE" in f.message] == [3]
 
 
+def test_an_mue_is_not_applied_before_the_period_its_value_comes_from(check):
+    # MUE values change: CMS posts additions, deletions and revisions every quarter
+    # (https://www.cms.gov/medicare-medicaid-coordination/national-correct-coding-initiative-ncci/ncci-medicare/medicare-ncci-medically-unlikely-edits),
+    # and MUEs began on 2007-01-01 (https://www.cms.gov/medicare/coding/nationalcorrectcodinited/mue.html).
+    # The curated value for 96415 is the one 2025 publications report; a 2019 claim is not judged by it.
+    claim = [("96413",), ("96415", 40)]
+    assert [f.line for f in of_rule(check(claim, dos=date(2026, 6, 1)), "MUE_EXCEEDED")] == [2]
+    early = check(claim, dos=date(2019, 6, 1))
+    assert of_rule(early, "MUE_EXCEEDED") == []
+    assert [f.line for f in of_rule(early, "NO_DATA") if "MUE" in f.message] == [1, 2]
+
+
 def test_every_curated_drug_administration_code_has_a_practitioner_mue(kg):
     # Item 5 of issue 12: NO_DATA for a drug administration code's units is the exception.
     members = {kg.node(m).get("notation") for s in kg.nodes_of_type(CK.CodeSet)
