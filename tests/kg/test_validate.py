@@ -35,6 +35,11 @@ BROKEN = {
         """<https://w3id.org/codingkg/mue/undated> a ck:MueLimit ; ck:code cpt:96368 ; ck:claimType claim:professional ;
                ck:maxUnits 1 ; dcterms:source src:seed-96368 .""",
         "https://w3id.org/codingkg/mue/undated", "effective"),
+    "payment status without the date it took effect": (
+        """<https://w3id.org/codingkg/payment-status/undated> a ck:PaymentStatus ; ck:code cpt:96368 ;
+               ck:paymentSystem <https://w3id.org/codingkg/payment-system/mpfs> ;
+               ck:status <https://w3id.org/codingkg/status-value/mpfs-A> ; dcterms:source src:seed-96368 .""",
+        "https://w3id.org/codingkg/payment-status/undated", "effective"),
     "fact without a source": (
         """<https://w3id.org/codingkg/relationship/nosrc> a ck:AlternativeTo ; ck:fromCode cpt:96368 ;
                ck:toCode cpt:96367 .""",
