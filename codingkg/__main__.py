@@ -1,6 +1,6 @@
 """``python -m codingkg``: the ``codingkg`` command line."""
 
-from codingkg.cli import main
+from codingkg.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

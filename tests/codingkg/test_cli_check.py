@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from codingkg.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
 
 VALID = {"claimType": "PROFESSIONAL", "placeOfService": "11", "dateOfService": "2026-06-01",
          "lines": [{"code": "99214", "modifiers": ["25"]}, {"code": "96365"}, {"code": "96368"}]}
@@ -79,3 +86,33 @@ def test_a_bad_json_line_is_named_and_nothing_is_written(tmp_path, capsys):
     assert status == 2 and out == "" and "line 2" in err
     status, out, err = run_lines(tmp_path, capsys, [{**VALID, "lines": [{"code": "9" * 17}]}])
     assert status == 2 and out == "" and "line 1" in err
+
+
+def _program(*args: str) -> subprocess.Popen[bytes]:
+    """``python -m codingkg`` as a user runs it (the process exits through ``cli.run``)."""
+    return subprocess.Popen([sys.executable, "-m", "codingkg", *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def test_the_program_writes_every_answer_before_it_exits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The program skips the interpreter's teardown on exit (cli.run): nothing it printed may be lost.
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in [VALID, INVALID] * 150) + "\n", encoding="utf-8")
+    assert main(["check", str(path), "--jsonl"]) == 1
+    in_process = capsys.readouterr().out
+    program = _program("check", str(path), "--jsonl")
+    out, err = program.communicate(timeout=120)
+    assert program.returncode == 1, err
+    assert out.decode() == in_process and len(in_process.splitlines()) == 300
+
+
+def test_a_reader_that_stops_early_ends_the_program_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(INVALID) for _ in range(3000)) + "\n", encoding="utf-8")
+    program = _program("check", str(path), "--jsonl")
+    assert program.stdout is not None and program.stderr is not None
+    assert program.stdout.read(100)  # what `| head -c 100` reads, then it goes away
+    program.stdout.close()
+    err = program.stderr.read().decode()
+    assert program.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
