@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import IO, Any
 
 import orjson
@@ -56,14 +57,10 @@ def _check_size(claim: Claim, limits: BatchLimits) -> None:
     if not 1 <= len(claim.lines) <= limits.max_lines:
         raise ClaimInputError(f"lines (count) must be between 1 and {limits.max_lines} (got {len(claim.lines)})")
     limit = limits.max_code_length
-    if len(claim.payer) <= limit and len(claim.place_of_service or "") <= limit and all(
-            len(line.code) <= limit and all(len(m) <= limit for m in line.modifiers) for line in claim.lines):
-        return  # every claim of a sound batch: no list of every value built to find none too long
-    too_long = [value for value in (claim.payer, claim.place_of_service or "",
-                                    *(c for line in claim.lines for c in (line.code, *line.modifiers)))
-                if len(value) > limit]
-    if too_long:
-        raise ClaimInputError(f"{too_long[0][:limit]}...: a code may be at most {limit} characters")
+    values = chain((claim.payer, claim.place_of_service or ""), *((line.code, *line.modifiers) for line in claim.lines))
+    too_long = next((value for value in values if len(value) > limit), None)  # the first, in claim order
+    if too_long is not None:
+        raise ClaimInputError(f"{too_long[:limit]}...: a code may be at most {limit} characters")
 
 
 def _standard(text: str, number: int, limits: BatchLimits) -> Claim:
