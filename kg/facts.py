@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kg.adjacency import predecessors
 from kg.lookup import code_object
 from kg.model import Edge, Guidance, Modifier, Mue, Payer, PaymentStatus, Source
 from kg.vocab import CK, local_name
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["code_sources", "guidance", "modifier", "modifier_object", "modifiers", "mue", "payers",
            "payment_status", "payment_statuses", "source", "sources_of"]
+
+#: Distinct lists of source IRIs kept by :func:`sources_of` before it starts again.
+_SOURCES_MEMO_SIZE = 4096
 
 
 def source(kg: KnowledgeGraph, iri: str) -> Source:
@@ -47,8 +51,18 @@ def source(kg: KnowledgeGraph, iri: str) -> Source:
 
 
 def sources_of(kg: KnowledgeGraph, iris: Iterable[str]) -> tuple[Source, ...]:
-    """Sources for a list of source IRIs, strongest confidence first; see :meth:`KnowledgeGraph.sources_of`."""
-    return tuple(sorted((kg.source(i) for i in iris), key=lambda s: (-s.confidence_rank, s.title)))
+    """Sources for a list of source IRIs, strongest confidence first; see :meth:`KnowledgeGraph.sources_of`.
+
+    Kept per list of IRIs (bounded): thousands of imported facts cite the same one or two files.
+    """
+    key = iris if type(iris) is tuple else tuple(iris)
+    memo = kg._sources_memo
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _SOURCES_MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = tuple(sorted((kg.source(i) for i in key), key=lambda s: (-s.confidence_rank, s.title)))
+    return found
 
 
 def mue(kg: KnowledgeGraph, code: str, claim_type: str = "PROFESSIONAL", as_of: date | None = None) -> Mue | None:
@@ -117,9 +131,9 @@ def guidance(kg: KnowledgeGraph, code: str, kind: str | None = None) -> list[Gui
     """Documentation requirements, denial risks and audit red flags for a code; see :meth:`KnowledgeGraph.guidance`."""
     iri = kg.require_code_iri(code)
     found = []
-    for source, _, key in kg.graph.in_edges(iri, keys=True):
+    for source, keyed in predecessors(kg.graph, iri).items():
         attrs = kg.node(source)
-        if key == "code" and CK.Guidance in attrs.get("types", ()) and kind in (None, attrs.get("guidanceKind")):
+        if "code" in keyed and CK.Guidance in attrs.get("types", ()) and kind in (None, attrs.get("guidanceKind")):
             found.append((-int(attrs.get("rank", 0)), Guidance(
                 kind=str(attrs.get("guidanceKind")), text=str(attrs.get("text", "")),
                 sources=kg.sources_of(attrs.get("sources", ())))))

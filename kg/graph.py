@@ -22,6 +22,7 @@ import networkx as nx
 
 from kg import facts, lookup, release_info, traversal
 from kg import modifier_rules as modifier_rule_lookup
+from kg.adjacency import predecessors, successors
 from kg.bulk import BulkEdges
 from kg.load import LoadResult
 from kg.model import (
@@ -107,12 +108,15 @@ class KnowledgeGraph:
         self._of_type: dict[str, list[str]] = self._index.of_type
         self._code_cache: dict[str, Code] = {}
         self._source_cache: dict[str, Source] = {}
+        self._sources_memo: dict[tuple[str, ...], tuple[Source, ...]] = {}
         self._targets_memo: dict[tuple[str, str], tuple[str, ...]] = {}
         self._relationship_memo: dict[tuple[str, str, str], Relationship] = {}
         self._neighbour_memo: dict[tuple[str, frozenset[str], date], tuple[str, ...]] = {}
         self._hop_memo: dict[tuple[str, str, frozenset[str], date], Relationship] = {}
         #: The modifier rules and indicator meanings, read once (see kg.modifier_rules).
         self._modifier_plan: modifier_rule_lookup.ModifierRulePlan | None = None
+        #: The payment-status kind and add-on indicator values, read once (see kg.lookup.is_add_on).
+        self._add_on_markers: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -296,13 +300,15 @@ class KnowledgeGraph:
         if self.bulk is not None:
             found.extend(self.bulk.edges(iri, kind, direction, day))
         if direction in ("out", "both"):
-            for _, target, attrs in self.graph.out_edges(iri, data=True):
-                if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
-                    found.append(Edge(iri, target, attrs))
+            for target, keyed in successors(self.graph, iri).items():
+                for attrs in keyed.values():
+                    if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
+                        found.append(Edge(iri, target, attrs))
         if direction in ("in", "both"):
-            for source, _, attrs in self.graph.in_edges(iri, data=True):
-                if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
-                    found.append(Edge(source, iri, attrs))
+            for source, keyed in predecessors(self.graph, iri).items():
+                for attrs in keyed.values():
+                    if (kind is None or attrs["kind"] == kind) and is_active(attrs, day):
+                        found.append(Edge(source, iri, attrs))
         return found
 
     def edges_between(self, source: str, target: str, kind: str, as_of: date | None = None) -> list[Edge]:
@@ -332,7 +338,7 @@ class KnowledgeGraph:
         key = (iri, kind)
         found = self._targets_memo.get(key)
         if found is None:
-            found = tuple(t for _, t, k in self.graph.out_edges(iri, keys=True) if k == kind) if iri in self.graph else ()
+            found = tuple(t for t, keyed in successors(self.graph, iri).items() if kind in keyed)
             self._targets_memo[key] = found
         return found
 

@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from kg.adjacency import successors
 from kg.model import Code, RelationKind
 from kg.search_index import CodeIndex
 from kg.vocab import CK, local_name
@@ -97,15 +98,25 @@ def is_add_on(kg: KnowledgeGraph, iri: str) -> bool:
     status carrying an indicator value the ontology declares a ``ck:AddOnIndicator``."""
     if kg.flag(iri, "contractorDefinedPrimaries"):
         return True
-    status_kind = kg.text(CK.PaymentStatus, "edgeKind", "")
-    markers = [(kg.text(m, "indicatorField", ""), kg.text(m, "indicatorValue", ""))
-               for m in kg.nodes_of_type(CK.AddOnIndicator)]
-    for _, _, attrs in kg.graph.out_edges(iri, data=True):
-        if attrs["kind"] == RelationKind.ADD_ON_OF.value:
-            return True
-        if attrs["kind"] == status_kind and any(str(attrs.get(field)) == value for field, value in markers):
-            return True
+    status_kind, markers = _add_on_markers(kg)
+    for keyed in successors(kg.graph, iri).values():
+        for attrs in keyed.values():
+            if attrs["kind"] == RelationKind.ADD_ON_OF.value:
+                return True
+            if attrs["kind"] == status_kind and any(str(attrs.get(field)) == value for field, value in markers):
+                return True
     return False
+
+
+def _add_on_markers(kg: KnowledgeGraph) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The payment-status edge kind and the ``(field, value)`` of each ``ck:AddOnIndicator``,
+    read once per graph (every code the graph builds asks)."""
+    found = kg._add_on_markers
+    if found is None:
+        markers = tuple((kg.text(m, "indicatorField", ""), kg.text(m, "indicatorValue", ""))
+                        for m in kg.nodes_of_type(CK.AddOnIndicator))
+        found = kg._add_on_markers = (kg.text(CK.PaymentStatus, "edgeKind", ""), markers)
+    return found
 
 
 def search(kg: KnowledgeGraph, text: str, first: int = 20) -> list[Code]:

@@ -12,6 +12,7 @@ from itertools import filterfalse, pairwise
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from kg.adjacency import predecessors, successors
 from kg.lookup import code_object
 from kg.model import Code, Edge, RelatedCode, RelationKind, Relationship, is_active
 
@@ -116,12 +117,9 @@ def neighbours(kg: KnowledgeGraph, node: str, wanted: frozenset[str], day: date)
     if found_memo is not None:
         return found_memo
     found: set[str] = set()
-    if node in kg.graph:
-        for _, other, attrs in kg.graph.out_edges(node, data=True):
-            if attrs["kind"] in wanted and is_active(attrs, day):
-                found.add(other)
-        for other, _, attrs in kg.graph.in_edges(node, data=True):
-            if attrs["kind"] in wanted and is_active(attrs, day):
+    for adjacency in (successors(kg.graph, node), predecessors(kg.graph, node)):
+        for other, keyed in adjacency.items():
+            if any(attrs["kind"] in wanted and is_active(attrs, day) for attrs in keyed.values()):
                 found.add(other)
     if kg.bulk is not None:
         found |= kg.bulk.neighbours(node, wanted, day)

@@ -9,9 +9,12 @@ are still filtered per claim), so a pair lookup is a dict lookup whatever the de
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
+
+from kg.adjacency import Adjacency, predecessors, successors
 
 __all__ = ["AdjacencyIndex"]
 
@@ -36,21 +39,21 @@ class AdjacencyIndex:
         self._in_kind: dict[str, dict[str, list[tuple[str, Attrs]]]] = {}
         self._out_target: dict[str, dict[str, list[Attrs]]] = {}
 
-    def _build(self, iri: str, view: Any) -> tuple[dict[str, list[tuple[str, Attrs]]], dict[str, list[Attrs]]]:
+    def _build(self, iri: str, view: Callable[[nx.MultiDiGraph, str], Adjacency],
+               ) -> tuple[dict[str, list[tuple[str, Attrs]]], dict[str, list[Attrs]]]:
         by_kind: dict[str, list[tuple[str, Attrs]]] = defaultdict(list)
         by_other: dict[str, list[Attrs]] = defaultdict(list)
-        if iri in self._graph:
-            for other, keyed in view[iri].items():
-                for attrs in keyed.values():
-                    by_kind[attrs["kind"]].append((other, attrs))
-                    by_other[other].append(attrs)
+        for other, keyed in view(self._graph, iri).items():
+            for attrs in keyed.values():
+                by_kind[attrs["kind"]].append((other, attrs))
+                by_other[other].append(attrs)
         return dict(by_kind), dict(by_other)
 
     def out_kind(self, iri: str) -> dict[str, list[tuple[str, Attrs]]]:
         """Edges leaving ``iri``: kind -> [(target, attrs)]."""
         found = self._out_kind.get(iri)
         if found is None:
-            found, by_target = self._build(iri, self._graph.succ)
+            found, by_target = self._build(iri, successors)
             self._out_kind[iri], self._out_target[iri] = found, by_target
         return found
 
@@ -64,6 +67,6 @@ class AdjacencyIndex:
         """Edges arriving at ``iri``: kind -> [(source, attrs)]."""
         found = self._in_kind.get(iri)
         if found is None:
-            found, _ = self._build(iri, self._graph.pred)
+            found, _ = self._build(iri, predecessors)
             self._in_kind[iri] = found
         return found

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from kg.adjacency import successors
+
 if TYPE_CHECKING:
     from kg.bulk import BulkEdges
 
@@ -50,7 +52,7 @@ class PairIndex:
         """Codes ``iri`` has an edge to in the graph or the bulk table (any kind, any date)."""
         found = self._partners.get(iri)
         if found is None:
-            graph_side = frozenset(self._graph.succ[iri]) if iri in self._graph else frozenset()
+            graph_side = frozenset(successors(self._graph, iri))
             found = self._partners[iri] = graph_side | self.bulk_partners(iri)
         return found
 
@@ -67,10 +69,9 @@ class PairIndex:
         found = self._partners_by.get(key)
         if found is None:
             graph_side = set()
-            if iri in self._graph:
-                for other, keyed in self._graph.succ[iri].items():
-                    if any(attrs["kind"] in kinds for attrs in keyed.values()):
-                        graph_side.add(other)
+            for other, keyed in successors(self._graph, iri).items():
+                if any(attrs["kind"] in kinds for attrs in keyed.values()):
+                    graph_side.add(other)
             bulk = self._bulk
             node = None if bulk is None else bulk.node_index.get(iri)
             if bulk is not None and node is not None and not kinds.isdisjoint(bulk.kind_set):
