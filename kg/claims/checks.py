@@ -381,13 +381,16 @@ def _contested_alternative(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
 
     Both positions go into the finding's path: the alternative edges and the packaging edges.
     """
-    # Per line, each rule's alternative edges (compiled per code): most codes have none.
-    named = [(lv, by_rule) for lv in ctx.known
-             if any(by_rule := ctx.compiled(rules, ("alternatives", lv.iri), lambda iri=lv.iri: [
+    # The codes any rule names as an alternative (compiled per date span): most claims have none.
+    targets = ctx.compiled(rules, ("alternative-targets",), lambda: frozenset(
+        e.target for r in rules for member in (r.applies_to or ()) for e in ctx.out_edges(member, r.relation_kind or "")))
+    if targets.isdisjoint(ctx.on_claim):
+        return
+    # Per line, each rule's alternative edges (compiled per code).
+    named = [(lv, by_rule) for lv in ctx.known if lv.iri in targets
+             and any(by_rule := ctx.compiled(rules, ("alternatives", lv.iri), lambda iri=lv.iri: [
                  [e for e in ctx.in_edges(iri, r.relation_kind or "") if e.source in (r.applies_to or frozenset())]
                  for r in rules]))]
-    if not named:
-        return
     for index, rule in enumerate(rules):
         members = rule.applies_to or frozenset()
         on_claim_members = [lv for lv in ctx.known if lv.iri in members]

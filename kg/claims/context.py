@@ -105,8 +105,9 @@ class ClaimContext:
         self.claim = claim
         self.as_of = as_of
         #: The claim type's name (a plain string hashes faster than the enum in memo keys).
-        self.claim_type: str = claim.claim_type.value
-        self.selection: Selection = book.select(claim.payer, claim.claim_type.value, claim.place_of_service, as_of)
+        self.claim_type = claim_type = claim.claim_type.value
+        place = claim.place_of_service
+        self.selection: Selection = book.select(claim.payer, claim_type, place, as_of)
         #: Per-code facts on the date of service, shared with every claim of that date (see
         #: :meth:`RuleBook.day_facts`); ``_memo`` holds what depends on this claim's lines.
         self.facts = facts = book.day_facts(as_of)
@@ -120,12 +121,16 @@ class ClaimContext:
                 iri = kg.code_iri(line.code)
                 code = kg.code(line.code, as_of) if iri is not None else None
                 resolved = facts[key] = (iri if code is not None else None, code)
-            lv = LineView(number, line, resolved[0], resolved[1])
+            lv = LineView(number, line, *resolved)
             self.lines.append(lv)
             if lv.iri is not None:
                 self.known.append(lv)
-                self.on_claim.setdefault(lv.iri, []).append(lv)
-        self.payment_system = book.payment_system.get(claim.claim_type.value)
+                same_code = self.on_claim.get(lv.iri)
+                if same_code is None:
+                    self.on_claim[lv.iri] = [lv]
+                else:
+                    same_code.append(lv)
+        self.payment_system = book.payment_system.get(claim_type)
         self._memo: dict[tuple[Any, ...], Any] = {}
         #: Pair probes made by :meth:`linked_pairs` (partner sets read plus edge lookups).
         self.pair_lookups = 0
@@ -133,9 +138,9 @@ class ClaimContext:
         self._index = book.index
         self._base = {
             "date": as_of.isoformat(),
-            "claimType": claim.claim_type.value,
-            "pos": claim.place_of_service or "",
-            "posName": book.places.get(claim.place_of_service or "", ""),
+            "claimType": claim_type,
+            "pos": place or "",
+            "posName": book.places.get(place or "", ""),
             "payer": claim.payer,
         }
 
@@ -214,10 +219,14 @@ class ClaimContext:
 
         def compute() -> list[tuple[LineView, LineView, list[dict[str, Any]]]]:
             pairs = []
+            on_claim = self.on_claim
             for lv in self.known:
                 assert lv.iri is not None
                 self.pair_lookups += 1
-                common = self.on_claim.keys() & partners_of(lv.iri)
+                partners = partners_of(lv.iri)
+                if partners.isdisjoint(on_claim):
+                    continue  # most lines: no edge to any code of the claim, and no set built
+                common = on_claim.keys() & partners
                 common.discard(lv.iri)
                 if common:
                     targets = self._index.out_by_target(lv.iri)
@@ -327,11 +336,14 @@ class ClaimContext:
         return found
 
     # ------------------------------------------------------------------ findings
-    def _sources(self, rule: ClaimRule, extra: Iterable[Source | str]) -> tuple[Source, ...]:
+    def _sources(self, rule: ClaimRule, extra: Iterable[Source | str],
+                 key: tuple[str, ...] | None = None) -> tuple[Source, ...]:
         # Sources are graph nodes (one Source object per IRI), so their IRIs name the result;
         # the tuple is shared by every finding citing the same sources (and encoded once).
+        # ``key``, when given, names the result in place of the IRIs (see no_data).
         items = tuple(extra)
-        key = (rule.iri, *(item if isinstance(item, str) else item.iri for item in items)) if items else (rule.iri,)
+        if key is None:
+            key = (rule.iri, *(item if isinstance(item, str) else item.iri for item in items)) if items else (rule.iri,)
         memo = self.book.finding_sources
         found = memo.get(key)
         if found is None:
@@ -346,11 +358,10 @@ class ClaimContext:
 
     def values(self, lv: LineView | None, **more: Any) -> dict[str, Any]:
         """Template values for a line: the claim's plus line, code and units, plus ``more``."""
-        values: dict[str, Any] = dict(self._base)
-        if lv is not None:
-            values.update({"line": lv.number, "code": lv.notation, "units": lv.line.units})
-        values.update(more)
-        return values
+        if lv is None:
+            return {**self._base, **more}
+        line = lv.line
+        return {**self._base, "line": lv.number, "code": line.code, "units": line.units, **more}
 
     def finding(
         self,
@@ -382,13 +393,20 @@ class ClaimContext:
         severity the rule's ``ck:noDataSeverity``, else the policy's.
         """
         policy = self.selection.no_data
-        owner = next((r for r in rules if r.no_data_message), rules[0] if rules else policy)
+        owner = rules[0] if rules else policy
+        if not owner.no_data_message:
+            owner = next((r for r in rules if r.no_data_message), owner)
         vals = values if values is not None else self.values(lv)
         vals.setdefault("ruleLabel", owner.label)
         fallback = policy.message if lv is not None else (policy.claim_message or policy.message)
         template = owner.no_data_message or fallback
         severity = owner.no_data_severity or policy.severity
         assert severity is not None  # a policy without a severity is rejected when compiling
+        if sources:
+            cited = self._sources(policy, (*owner.sources, *sources))
+        else:  # the common case: the policy's and the owner's sources, kept per pair of rules
+            key = (policy.iri, "\0", owner.iri)
+            cited = self.book.finding_sources.get(key) or self._sources(policy, owner.sources, key)
         return Finding(rule=policy.rule_id or "", severity=severity, message=fill(template, vals),
-                       codes=() if lv is None else (lv.notation,), line=None if lv is None else lv.number,
-                       sources=self._sources(policy, (*owner.sources, *sources)), path=())
+                       codes=() if lv is None else (lv.line.code,), line=None if lv is None else lv.number,
+                       sources=cited, path=())
