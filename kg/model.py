@@ -239,3 +239,31 @@ class Finding:
     line: int | None = None
     sources: tuple[Source, ...] = ()
     path: tuple[Relationship, ...] = ()
+
+    @classmethod
+    def of(cls, rule: str, severity: Severity, message: str, codes: tuple[str, ...] = (), line: int | None = None,
+           sources: tuple[Source, ...] = (), path: tuple[Relationship, ...] = ()) -> Finding:
+        """The finding ``Finding(...)`` builds, without the frozen dataclass's ``__init__``.
+
+        That ``__init__`` goes through ``object.__setattr__`` once per field (2.8 µs a finding);
+        writing the slots directly takes a third of that, and a claim check builds a dozen
+        findings or more. The arguments are taken as given, as ``__init__`` takes them.
+
+        >>> Finding.of("NO_DATA", Severity.INFO, "m", ("96368",), 2) == Finding("NO_DATA", Severity.INFO, "m", ("96368",), 2)
+        True
+        """
+        found = _new(cls)
+        set_rule, set_severity, set_message, set_codes, set_line, set_sources, set_path = _FINDING_SLOTS
+        set_rule(found, rule)
+        set_severity(found, severity)
+        set_message(found, message)
+        set_codes(found, codes)
+        set_line(found, line)
+        set_sources(found, sources)
+        set_path(found, path)
+        return found
+
+
+_new = object.__new__
+#: The slot descriptors' setters of Finding's fields, in declaration order (see Finding.of).
+_FINDING_SLOTS = tuple(vars(Finding)[name].__set__ for name in Finding.__dataclass_fields__)

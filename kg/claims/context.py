@@ -376,9 +376,8 @@ class ClaimContext:
         assert rule.rule_id is not None and rule.severity is not None  # enforced when compiling
         vals = values if values is not None else self.values(lv)
         vals.setdefault("ruleLabel", rule.label)
-        return Finding(rule=rule.rule_id, severity=rule.severity, message=fill(rule.message, vals),
-                       codes=tuple(codes), line=None if lv is None else lv.number,
-                       sources=self._sources(rule, sources), path=tuple(path))
+        return Finding.of(rule.rule_id, rule.severity, fill(rule.message, vals), tuple(codes),
+                          None if lv is None else lv.number, self._sources(rule, sources), tuple(path))
 
     def no_data(
         self,
@@ -407,6 +406,6 @@ class ClaimContext:
         else:  # the common case: the policy's and the owner's sources, kept per pair of rules
             key = (policy.iri, "\0", owner.iri)
             cited = self.book.finding_sources.get(key) or self._sources(policy, owner.sources, key)
-        return Finding(rule=policy.rule_id or "", severity=severity, message=fill(template, vals),
-                       codes=() if lv is None else (lv.line.code,), line=None if lv is None else lv.number,
-                       sources=cited, path=())
+        if lv is None:
+            return Finding.of(policy.rule_id or "", severity, fill(template, vals), (), None, cited)
+        return Finding.of(policy.rule_id or "", severity, fill(template, vals), (lv.line.code,), lv.number, cited)
