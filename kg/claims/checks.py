@@ -100,6 +100,8 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
     for lv in ctx.known:
         assert lv.iri is not None
         plan = ctx.compiled(rules, ("requires", lv.iri), lambda lv=lv: _requires_plan(ctx, rules, regular, lv))
+        if plan is None:
+            continue  # most codes: no add-on list and not an add-on
         firm, firm_targets, weak, verdicts, add_on_gap = plan
         if not firm_targets.isdisjoint(ctx.on_claim):
             continue  # a primary of any list is on the claim
@@ -124,10 +126,12 @@ def _requires_related_code(ctx: ClaimContext, rules: Sequence[ClaimRule]) -> Ite
 _RequiresPlan = tuple[list[Edge], frozenset[str], list[Edge], list[tuple[ClaimRule, str, tuple[Relationship, ...]]], bool]
 
 
-def _requires_plan(ctx: ClaimContext, rules: Sequence[ClaimRule], regular: Sequence[ClaimRule], lv: LineView) -> _RequiresPlan:
+def _requires_plan(ctx: ClaimContext, rules: Sequence[ClaimRule], regular: Sequence[ClaimRule],
+                   lv: LineView) -> _RequiresPlan | None:
     """What the add-on rules make of one code whatever else is on the claim: its firm edges
     (every list, in rule order) and their targets, its contested edges, the finding each regular
-    rule reports when no primary is on the claim, and whether the gap is then ``NO_DATA``."""
+    rule reports when no primary is on the claim, and whether the gap is then ``NO_DATA``;
+    ``None`` when the code gives them nothing to say (no edges, not an add-on)."""
     assert lv.iri is not None
     kinds = dict.fromkeys(r.relation_kind or "" for r in rules)
     edges_of = {k: ctx.out_edges(lv.iri, k) for k in kinds}
@@ -148,6 +152,8 @@ def _requires_plan(ctx: ClaimContext, rules: Sequence[ClaimRule], regular: Seque
         verdicts.append((rule, ", ".join(primaries), ctx.relationships(considered)))
     add_on_gap = bool(not considered_any and (edges_any or ctx.is_add_on(lv)) and regular)
     all_firm = [e for es in firm.values() for e in es]
+    if not all_firm and not weak and not verdicts and not add_on_gap:
+        return None
     return all_firm, frozenset(e.target for e in all_firm), weak, verdicts, add_on_gap
 
 
