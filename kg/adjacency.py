@@ -6,7 +6,10 @@ through ``out_edges`` and 26 µs through ``succ``, against 4 µs through the dic
 claim or a traversal reads thousands of such adjacencies the first time it meets its codes.
 
 The dicts (``_succ`` and ``_pred``, networkx's storage since 2.0) are read here and nowhere
-else, and never written: callers get them as read-only ``Mapping`` types.
+else. They are the graph itself, not copies: callers get them typed as read-only ``Mapping``
+(mypy refuses a write) and must not change them. ``tests/kg/test_adjacency.py`` holds every
+read equal to networkx's own views, so a networkx release that stored edges differently fails
+the tests rather than changing an answer.
 """
 
 from __future__ import annotations
