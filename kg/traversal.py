@@ -196,7 +196,7 @@ def hop(kg: KnowledgeGraph, a: str, b: str, kinds: Iterable[str] | None, as_of: 
         # table, not a scan of a hub's thousands of rows.
         edge = kg.bulk.first_between(source, target, wanted, day) if kg.bulk is not None else None
         if edge is None:
-            edge = next((Edge(source, target, attrs) for attrs in kg.graph.succ.get(source, {}).get(target, {}).values()
+            edge = next((Edge(source, target, attrs) for attrs in successors(kg.graph, source).get(target, {}).values()
                          if attrs["kind"] in wanted and is_active(attrs, day)), None)
         if edge is not None:
             if len(memo) >= _RELATIONSHIP_MEMO_SIZE:
