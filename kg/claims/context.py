@@ -404,7 +404,7 @@ class ClaimContext:
         if sources:
             cited = self._sources(policy, (*owner.sources, *sources))
         else:  # the common case: the policy's and the owner's sources, kept per pair of rules
-            key = (policy.iri, "\0", owner.iri)
+            key = (policy.iri, "\0", owner.iri)  # "\0" is no IRI: apart from the keys _sources makes
             cited = self.book.finding_sources.get(key) or self._sources(policy, owner.sources, key)
         if lv is None:
             return Finding.of(policy.rule_id or "", severity, fill(template, vals), (), None, cited)
