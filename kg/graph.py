@@ -321,13 +321,15 @@ class KnowledgeGraph:
         return found
 
     def clear_memos(self) -> None:
-        """Forget memoised lookups (targets, relationship objects, neighbours, the modifier rules read);
-        benchmarks measure cold costs with it."""
+        """Forget memoised lookups (targets, relationship objects, neighbours, source lists, the
+        modifier rules and add-on markers read); benchmarks measure cold costs with it."""
         self._targets_memo.clear()
         self._relationship_memo.clear()
         self._neighbour_memo.clear()
         self._hop_memo.clear()
+        self._sources_memo.clear()
         self._modifier_plan = None
+        self._add_on_markers = None
 
     def targets(self, iri: str, kind: str) -> tuple[str, ...]:
         """Targets of the plain (undated) edges of one kind leaving a node, e.g. ``member``.

@@ -9,7 +9,6 @@ are still filtered per claim), so a pair lookup is a dict lookup whatever the de
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -39,11 +38,11 @@ class AdjacencyIndex:
         self._in_kind: dict[str, dict[str, list[tuple[str, Attrs]]]] = {}
         self._out_target: dict[str, dict[str, list[Attrs]]] = {}
 
-    def _build(self, iri: str, view: Callable[[nx.MultiDiGraph, str], Adjacency],
-               ) -> tuple[dict[str, list[tuple[str, Attrs]]], dict[str, list[Attrs]]]:
+    @staticmethod
+    def _build(adjacency: Adjacency) -> tuple[dict[str, list[tuple[str, Attrs]]], dict[str, list[Attrs]]]:
         by_kind: dict[str, list[tuple[str, Attrs]]] = defaultdict(list)
         by_other: dict[str, list[Attrs]] = defaultdict(list)
-        for other, keyed in view(self._graph, iri).items():
+        for other, keyed in adjacency.items():
             for attrs in keyed.values():
                 by_kind[attrs["kind"]].append((other, attrs))
                 by_other[other].append(attrs)
@@ -53,7 +52,7 @@ class AdjacencyIndex:
         """Edges leaving ``iri``: kind -> [(target, attrs)]."""
         found = self._out_kind.get(iri)
         if found is None:
-            found, by_target = self._build(iri, successors)
+            found, by_target = self._build(successors(self._graph, iri))
             self._out_kind[iri], self._out_target[iri] = found, by_target
         return found
 
@@ -67,6 +66,6 @@ class AdjacencyIndex:
         """Edges arriving at ``iri``: kind -> [(source, attrs)]."""
         found = self._in_kind.get(iri)
         if found is None:
-            found, _ = self._build(iri, predecessors)
+            found, _ = self._build(predecessors(self._graph, iri))
             self._in_kind[iri] = found
         return found
