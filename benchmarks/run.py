@@ -208,6 +208,12 @@ def _engine_child(quick: bool) -> dict[str, Any]:
 
     measured = engine_bench.measure(quick)
     claim, batch = measured["claim"], measured["batch"]
+    try:
+        from kg.claims import engine_build  # from 2 December 2026 on
+
+        claim_engine = engine_build()
+    except ImportError:
+        claim_engine = "python"
     growth = {scale: {"load_s": round(row.get("load_s", 0), 3), "claim_ms": round(row.get("claim_ms", 0), 4),
                       "related_x_embedded": round(row.get("related_x_embedded", 0), 2),
                       "related_cold_x_embedded": round(row.get("related_cold_x_embedded", 0), 2),
@@ -215,7 +221,7 @@ def _engine_child(quick: bool) -> dict[str, Any]:
                       "related_per_code_x_embedded": round(row.get("related_per_code_x_embedded", 0), 2),
                       "search_x_embedded": round(row.get("search_x_embedded", 0), 2)}
               for scale, row in measured["scaled"]["scales"].items()}
-    return {"from": "engine_bench", "claim_p50_ms": claim["claim_p50_ms"],
+    return {"from": "engine_bench", "claim_engine": claim_engine, "claim_p50_ms": claim["claim_p50_ms"],
             "pyoxigraph_ratio": claim["ratio_pyoxigraph"], "rdflib_ratio": claim["ratio_rdflib"],
             "batch_claims_per_s": batch["batch_claims_per_s"],
             # An older checkout's benchmark may not report these.
@@ -297,6 +303,8 @@ def main() -> int:
         "rdflib_ratio": round(engine["rdflib_ratio"], 1),
         "batch_claims_per_s": round(engine["batch_claims_per_s"]),
         "engine_from": engine.get("from"),
+        # compiled only where the measured checkout was compiled in place (pip install -e .)
+        "claim_engine": engine.get("claim_engine", "python"),
         "batch_claims_per_cpu_s": round(engine.get("batch_claims_per_cpu_s") or 0),  # 0: not measured
         "batch_mix_claims_per_cpu_s": round(engine.get("batch_mix_claims_per_cpu_s") or 0),
         "growth": engine.get("growth", {}),
@@ -337,7 +345,8 @@ def main() -> int:
             print(f"{'  ' + name + ', no kept answers':34} {figures[f'{name}_uncached_vs_{peer}']:9.2f}")
     print(f"{'codingkg floor (__typename)':34} {figures['floor_vs_ceiling']:9.2f}  of the ceiling: no query of ours "
           "without kept answers can pass it")
-    print(f"\nstart {figures['start_s']} s · peak RSS {figures['peak_rss_mb']} MB · import {figures['import_s']} s · "
+    print(f"\nclaim engine {figures['claim_engine']} · start {figures['start_s']} s · "
+          f"peak RSS {figures['peak_rss_mb']} MB · import {figures['import_s']} s · "
           f"claim p50 {figures['claim_p50_ms']} ms (pyoxigraph {figures['pyoxigraph_ratio']}x, rdflib "
           f"{figures['rdflib_ratio']}x) · batch {figures['batch_claims_per_s']} claims/s "
           f"({figures['batch_claims_per_cpu_s']} per CPU second; distinct claims {figures['batch_mix_claims_per_cpu_s']})\n")

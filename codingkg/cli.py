@@ -22,7 +22,8 @@ from server.limits import ANSWER_CACHE_BYTES
 
 __all__ = ["ENVIRONMENT", "build_parser", "main", "run"]
 
-#: The environment variables ``serve`` (and ``build``) read when the option is not given.
+#: The environment variables ``serve`` (and ``build``) read when the option is not given, and the
+#: claim engine's switch (read by every command).
 ENVIRONMENT = {
     "CODINGKG_HOST": "--host",
     "CODINGKG_PORT": "--port",
@@ -36,6 +37,7 @@ ENVIRONMENT = {
     "CODINGKG_ADMIN_TOKEN": "enables POST /admin/reload for requests carrying this bearer token",
     "CODINGKG_SNAPSHOT_KEY": "the snapshot signing key file (default ~/.config/codingkg/snapshot.key)",
     "CODINGKG_CACHE_DIR": "where compiled snapshots and the imported CMS baseline are kept (default ~/.cache/codingkg)",
+    "CODINGKG_ENGINE": "python = run the claim engine from its Python sources where it is compiled (to profile it)",
 }
 _OFF = ("0", "false", "no", "off")
 _MAX_PORT = 2**16 - 1
@@ -373,13 +375,14 @@ _COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Calla
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     from kg import __version__
+    from kg.claims import engine_build
 
     parser = _Parser(prog="codingkg", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="An open knowledge graph of medical billing codes (CPT/HCPCS): "
                                  "serve it over GraphQL, check claims, code infusion records, import CMS files.",
                      epilog="Run 'codingkg COMMAND --help' for a command's options, an example and its exit codes.\n\n"
                             f"Environment:\n{_ENV_LINES}")
-    parser.add_argument("--version", action="version", version=f"codingkg {__version__}")
+    parser.add_argument("--version", action="version", version=f"codingkg {__version__} (claim engine: {engine_build()})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary, options, handler, example, exits in _COMMANDS:
         epilog = f"example:\n  {example}\n\nexit status:\n  {exits}"

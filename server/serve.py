@@ -66,6 +66,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from kg.claims import engine_build
 from server import metrics
 from server.accepting import STALL_S, Acceptor, Peers
 from server.app import create_app, load_graph
@@ -246,7 +247,8 @@ def serve(
 
 def _log_stack(options: dict[str, Any]) -> None:
     # Once the port is ours and the graph built: a port in use or a bad file stays a one-line error.
-    log.info("HTTP on %s", http_stack() if "http" in options else "uvicorn's default protocol")
+    log.info("HTTP on %s; claim engine %s", http_stack() if "http" in options else "uvicorn's default protocol",
+             engine_build())
 
 
 def _url(host: str, port: int) -> str:

@@ -15,8 +15,14 @@ it fire.
 
 from __future__ import annotations
 
-from kg.claims.engine import check_claim, check_claims
-from kg.claims.model import (
+from kg.claims import build_info
+
+# Before the first compiled module is imported: an extension older than its source must not run.
+build_info.run_sources_if_stale()
+
+from kg.claims.build_info import engine_build  # noqa: E402
+from kg.claims.engine import check_claim, check_claims  # noqa: E402
+from kg.claims.model import (  # noqa: E402
     Claim,
     ClaimCheck,
     ClaimInputError,
@@ -25,7 +31,7 @@ from kg.claims.model import (
     claim_from_dict,
     claims_from_json_value,
 )
-from kg.claims.rules import ClaimRule, ClaimRulesError, RuleBook, rule_book
+from kg.claims.rules import ClaimRule, ClaimRulesError, RuleBook, rule_book  # noqa: E402
 
 __all__ = [
     "Claim",
@@ -40,5 +46,7 @@ __all__ = [
     "check_claims",
     "claim_from_dict",
     "claims_from_json_value",
+    "engine_build",
     "rule_book",
 ]
+

@@ -12,6 +12,7 @@ import pytest
 
 from codingkg.cli import ENVIRONMENT, build_parser, main
 from kg import __version__
+from kg.claims import engine_build
 from kg.verify import seal_release
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out.strip() == f"codingkg {__version__}"
+    assert capsys.readouterr().out.strip() == f"codingkg {__version__} (claim engine: {engine_build()})"
 
 
 def test_python_dash_m_codingkg_runs_the_cli() -> None:
