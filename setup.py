@@ -3,7 +3,7 @@
 ``pyproject.toml`` holds everything else about the package; this file only adds the optional
 extension modules. The engine's modules are plain, type-checked Python; mypyc (part of mypy,
 which already checks them in CI) turns them into C extensions that run the same code about
-1.3-1.5 times faster (see benchmarks/README.md). Nothing here is required:
+1.4-2 times faster (see benchmarks/README.md). Nothing here is required:
 
 - no C compiler or Python headers, or mypyc cannot build them: the package installs as pure
   Python, with a warning, and answers the same;
