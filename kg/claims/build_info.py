@@ -44,10 +44,13 @@ def source_digests(directory: Path, modules: Sequence[str] = COMPILED_MODULES) -
     return {name: hashlib.sha256((directory / f"{name}.py").read_bytes()).hexdigest() for name in modules}
 
 
+def _has_extension(directory: Path, name: str) -> bool:
+    return any((directory / f"{name}{suffix}").is_file() for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+
+
 def is_compiled(directory: Path = _HERE, modules: Sequence[str] = COMPILED_MODULES) -> bool:
     """Whether every module has a C extension beside its source (what Python would import)."""
-    suffixes = importlib.machinery.EXTENSION_SUFFIXES
-    return all(any((directory / f"{name}{suffix}").is_file() for suffix in suffixes) for name in modules)
+    return all(_has_extension(directory, name) for name in modules)
 
 
 def stale_modules(directory: Path = _HERE, modules: Sequence[str] = COMPILED_MODULES) -> list[str]:
@@ -93,18 +96,22 @@ def run_sources_if_stale(package: str = _PACKAGE, directory: Path = _HERE,
     Returns:
         Whether the sources will run instead of the extensions.
     """
-    if not is_compiled(directory, modules):
+    compiled = [_has_extension(directory, name) for name in modules]
+    if not any(compiled):
         return False
     if os.environ.get(ENGINE_VARIABLE, "").strip().lower() == "python":
         sys.meta_path.insert(0, _Sources(package, directory, modules))
         return True
-    stale = stale_modules(directory, modules)
-    if not stale:
-        return False
+    if all(compiled):
+        stale = stale_modules(directory, modules)
+        if not stale:
+            return False
+        why = f"{', '.join(f'{package}.{name}' for name in stale)} changed since it was compiled"
+    else:  # some extensions missing: the compiled modules call one another, so none may run
+        why = f"{', '.join(f'{package}.{n}' for n, c in zip(modules, compiled, strict=True) if not c)} is not compiled"
     sys.meta_path.insert(0, _Sources(package, directory, modules))
-    warnings.warn(f"{', '.join(f'{package}.{name}' for name in stale)} changed since it was compiled: running "
-                  "the claim engine from its Python sources (rebuild with 'pip install -e .' to compile it again)",
-                  RuntimeWarning, stacklevel=2)
+    warnings.warn(f"{why}: running the claim engine from its Python sources (rebuild with 'pip install -e .' to "
+                  "compile it again)", RuntimeWarning, stacklevel=2)
     return True
 
 

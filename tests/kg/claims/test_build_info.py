@@ -72,6 +72,15 @@ def test_without_a_record_of_every_source_the_extensions_do_not_run(package: Pat
     assert importlib.import_module("fakeengine.beta").WHERE == "source of beta"
 
 
+def test_a_partly_compiled_engine_runs_from_source(package: Path) -> None:
+    _record(package)
+    (package / f"alpha{importlib.machinery.EXTENSION_SUFFIXES[0]}").unlink()  # beta's extension is left
+    assert not is_compiled(package, ["alpha", "beta"])
+    with pytest.warns(RuntimeWarning, match=r"fakeengine\.alpha is not compiled"):
+        assert run_sources_if_stale("fakeengine", package, ["alpha", "beta"]) is True
+    assert importlib.import_module("fakeengine.beta").WHERE == "source of beta"
+
+
 def test_the_engine_variable_runs_the_sources_without_a_warning(package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _record(package)
     monkeypatch.setenv(build_info.ENGINE_VARIABLE, "python")
