@@ -55,6 +55,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and which claim engine runs (known only once the engine is
+    imported, so only when asked: ``--help`` and the other commands do not pay for it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and which claim engine runs, then exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from kg import __version__
+        from kg.claims import engine_build
+
+        print(f"codingkg {__version__} (claim engine: {engine_build()})")  # on standard output, as argparse's own
+        parser.exit()
+
+
 # ---------------------------------------------------------------------------- helpers
 def _write_json(value: Any) -> None:
     """Every JSON document a command prints (JSON Lines output aside) goes through here: one format."""
@@ -374,15 +390,12 @@ _COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Calla
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from kg import __version__
-    from kg.claims import engine_build
-
     parser = _Parser(prog="codingkg", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="An open knowledge graph of medical billing codes (CPT/HCPCS): "
                                  "serve it over GraphQL, check claims, code infusion records, import CMS files.",
                      epilog="Run 'codingkg COMMAND --help' for a command's options, an example and its exit codes.\n\n"
                             f"Environment:\n{_ENV_LINES}")
-    parser.add_argument("--version", action="version", version=f"codingkg {__version__} (claim engine: {engine_build()})")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary, options, handler, example, exits in _COMMANDS:
         epilog = f"example:\n  {example}\n\nexit status:\n  {exits}"

@@ -49,4 +49,3 @@ __all__ = [
     "engine_build",
     "rule_book",
 ]
-
