@@ -16,7 +16,6 @@ compiled modules and keeps an extension from running once its source has changed
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -64,12 +63,11 @@ class BuildAllOrNone(build_ext):
             return
         # What the extensions were compiled from, beside them (see kg/claims/build_info.py).
         target = Path(self.get_ext_fullpath("kg.claims.engine")).parent
-        digests = BUILD_INFO.source_digests(HERE / PACKAGE_DIR)
-        (target / BUILD_INFO.MANIFEST).write_text(json.dumps({"sources": digests}, indent=1) + "\n", encoding="utf-8")
+        BUILD_INFO.write_manifest(target, HERE / PACKAGE_DIR)
 
 
 def _extensions() -> list[Any]:
-    if os.environ.get("CODINGKG_COMPILE", "1").strip() in ("0", "false", "no"):
+    if os.environ.get("CODINGKG_COMPILE", "1").strip() in ("0", "false", "no", "off"):
         return []
     try:
         from mypyc.build import mypycify

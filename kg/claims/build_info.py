@@ -25,7 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 __all__ = ["COMPILED_MODULES", "ENGINE_VARIABLE", "MANIFEST", "engine_build", "is_compiled", "run_sources_if_stale",
-           "source_digests", "stale_modules"]
+           "source_digests", "stale_modules", "write_manifest"]
 
 #: The modules of ``kg.claims`` that are compiled: the claim checker's hot path. ``model.py``
 #: stays Python: its dataclasses are the public input types, whose constructors accept any
@@ -42,6 +42,13 @@ _HERE = Path(__file__).resolve().parent
 def source_digests(directory: Path, modules: Sequence[str] = COMPILED_MODULES) -> dict[str, str]:
     """The SHA-256 of each module's source in ``directory``, as ``setup.py`` records them."""
     return {name: hashlib.sha256((directory / f"{name}.py").read_bytes()).hexdigest() for name in modules}
+
+
+def write_manifest(target: Path, sources: Path, modules: Sequence[str] = COMPILED_MODULES) -> None:
+    """Record in ``target`` (beside the extensions) what they were compiled from: the digests
+    of the sources in ``sources``. ``setup.py`` calls it after a successful compile."""
+    text = json.dumps({"sources": source_digests(sources, modules)}, indent=1) + "\n"
+    (target / MANIFEST).write_text(text, encoding="utf-8")
 
 
 def _has_extension(directory: Path, name: str) -> bool:
@@ -61,7 +68,7 @@ def stale_modules(directory: Path = _HERE, modules: Sequence[str] = COMPILED_MOD
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     folder = Path(tmp)
     ...     _ = (folder / "a.py").write_text("x = 1")
-    ...     _ = (folder / MANIFEST).write_text(json.dumps({"sources": source_digests(folder, ["a"])}))
+    ...     write_manifest(folder, folder, ["a"])
     ...     before = stale_modules(folder, ["a"])
     ...     _ = (folder / "a.py").write_text("x = 2")
     ...     before, stale_modules(folder, ["a"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.machinery
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from kg.claims import build_info
 from kg.claims import engine as loaded_engine
-from kg.claims.build_info import MANIFEST, engine_build, is_compiled, run_sources_if_stale, source_digests, stale_modules
+from kg.claims.build_info import MANIFEST, engine_build, is_compiled, run_sources_if_stale, stale_modules, write_manifest
 
 # Not a C extension: importing it as one fails, so a test can tell which file was loaded.
 _BROKEN_EXTENSION = b"\x7fELF not really a shared library"
@@ -38,7 +37,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _record(folder: Path) -> None:
-    (folder / MANIFEST).write_text(json.dumps({"sources": source_digests(folder, ["alpha", "beta"])}), encoding="utf-8")
+    write_manifest(folder, folder, ["alpha", "beta"])
 
 
 def test_a_fresh_build_runs_its_extensions(package: Path) -> None:
