@@ -43,17 +43,26 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from graphql import FieldNode, OperationDefinitionNode, parse, value_from_ast_untyped  # noqa: E402
 from http_throughput import CHECK_CLAIM, CODE_CARD, VALID_PRIMARIES  # noqa: E402
 from run import STACK_FLOOR, TARGETS, _ceiling_app, _start, _stop, _wrk  # noqa: E402
+from workers import _cpu_seconds  # noqa: E402
 
-#: The benchmark claim of ``CHECK_CLAIM``, as variables: what a client sending many claims sends.
+#: ``CHECK_CLAIM`` with its claim sent as variables: what a client sending many claims sends.
 CHECK_CLAIM_WITH_VARIABLES = ("query Check($claim: ClaimInput!) { checkClaim(claim: $claim) "
                               "{ valid findings { rule severity line } } }")
-CLAIM_VARIABLES = {"claim": {
-    "claimType": "PROFESSIONAL", "placeOfService": "11", "dateOfService": "2026-06-01", "lines": [
-        {"code": "99214", "modifiers": ["25"]}, {"code": "96413"}, {"code": "96415", "units": 2}, {"code": "96417"},
-        {"code": "96367"}, {"code": "96368"}, {"code": "96375"}, {"code": "96361", "units": 3},
-        {"code": "J9045", "units": 10}, {"code": "J2405", "units": 8}]}}
+
+
+def _claim_of_check_claim() -> dict[str, Any]:
+    """The claim literal of ``CHECK_CLAIM`` as JSON values (enum values as their names)."""
+    operation = parse(CHECK_CLAIM).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    field = operation.selection_set.selections[0]
+    assert isinstance(field, FieldNode)
+    return value_from_ast_untyped(field.arguments[0].value)
+
+
+CLAIM_VARIABLES = {"claim": _claim_of_check_claim()}
 #: Name → (request body, whether it is served by the ceiling app).
 REQUESTS: dict[str, tuple[dict[str, Any], bool]] = {
     "ceiling": ({"query": "{ hello }"}, True),
@@ -68,7 +77,6 @@ HTTP_REQUESTS = ("ceiling", "floor", "checkClaim", "card", "validPrimaries")
 #: Each query's target ratio to the ceiling.
 TARGET_RATIOS = {"checkClaim": TARGETS["checkClaim_vs_ceiling"], "card": TARGETS["card_vs_ceiling"],
                  "validPrimaries": TARGETS["validPrimaries_vs_ceiling"]}
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------ in process
@@ -133,7 +141,7 @@ async def _apps_in_process(rounds: int, requests: int) -> dict[str, float]:
 
 def _claim_parts(rounds: int, requests: int) -> dict[str, float]:
     """The 10-line claim's execution, split: coercion, conversion, engine, and the rest."""
-    from graphql import FieldNode, OperationDefinitionNode, get_argument_values
+    from graphql import get_argument_values
 
     from kg.claims.engine import check_claim
     from kg.graph import KnowledgeGraph
@@ -186,11 +194,6 @@ def _claim_parts(rounds: int, requests: int) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ over HTTP
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
-
-
 def _over_http(seconds: int) -> dict[str, float]:
     """Server CPU µs per answered request under 32 wrk connections, one server per kind."""
     found: dict[str, float] = {}
